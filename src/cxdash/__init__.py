@@ -1,0 +1,3 @@
+"""cxdash: a self-hosted customer-service management dashboard."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""`python -m cxdash …`: demo, init-db, kpis, bench."""
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from cxdash.config import current_settings
+from cxdash.domain import CHANNELS, SEGMENTS
+from cxdash.errors import CxdashError, InputError
+
+EXIT_USAGE = 2
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (default: $CXDASH_DB_URL or sqlite:///data/cxdash.db)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cxdash.demo.generator import LOCALES, SCALES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cxdash",
+        description="cxdash: customer-service management dashboard (客户服务与管理驾驶舱).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="generate the demo database with its planted stories")
+    _db_option(demo)
+    demo.add_argument("--scale", choices=list(SCALES), default="medium")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--end-date", type=_date, help="last day of the data (default: today)")
+    demo.add_argument("--locale", choices=list(LOCALES), default="zh_CN")
+    existing = demo.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="replace an existing database")
+    existing.add_argument(
+        "--if-missing", action="store_true", help="do nothing if the database already has the cxdash schema"
+    )
+
+    init = commands.add_parser("init-db", help="create the cxdash tables on an empty database")
+    _db_option(init)
+
+    kpis = commands.add_parser(
+        "kpis", help="the headline KPIs of a period and scope, with N and previous period"
+    )
+    _db_option(kpis)
+    kpis.add_argument(
+        "--period", required=True, help="2026Q3, 2026-07, 2026-W27, or 'all' for every quarter with data"
+    )
+    kpis.add_argument("--team", action="append", default=[], metavar="ID", help="team id (repeatable)")
+    kpis.add_argument("--channel", action="append", default=[], choices=CHANNELS)
+    kpis.add_argument("--segment", action="append", default=[], choices=SEGMENTS)
+    kpis.add_argument("--region", action="append", default=[])
+    kpis.add_argument(
+        "--csat-threshold", type=int, choices=[3, 4, 5], help="satisfied = score ≥ this (default 4)"
+    )
+    kpis.add_argument(
+        "--churn-window", type=int, metavar="DAYS", help="active = ordered within DAYS (default 180)"
+    )
+    kpis.add_argument("--format", choices=["json", "table"], default="json")
+
+    bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
+    _db_option(bench)
+    bench.add_argument("--scale", choices=list(SCALES), help="generate data/bench-SCALE.db first if missing")
+    bench.add_argument("--load", action="store_true", help="load every table into Polars")
+    bench.add_argument("--kpis", action="store_true", help="the headline KPI set")
+    bench.add_argument("--runs", type=int, default=5)
+    bench.add_argument("--json", action="store_true")
+    return parser
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from cxdash.demo.generator import DemoConfig, generate
+    from cxdash.demo.writer import write_tables
+
+    settings = current_settings(db_url=args.db)
+    if args.if_missing and _has_cxdash_schema(settings.db_url):
+        print(f"{settings.db_url} already holds cxdash data; keeping it (use --force to regenerate).")
+        return 0
+    end_date = args.end_date or datetime.now(ZoneInfo(settings.display_tz)).date()
+    config = DemoConfig(
+        scale=args.scale, seed=args.seed, end_date=end_date, locale=args.locale, tz=settings.display_tz
+    )
+    started = time.perf_counter()
+    frames = generate(config, progress=_progress)
+    write_tables(settings.db_url, frames, force=args.force, progress=_progress)
+    counts = ", ".join(f"{name} {frame.height:,}" for name, frame in frames.items() if frame.height > 100)
+    print(f"Demo database ready at {settings.db_url} in {time.perf_counter() - started:.1f} s: {counts}.")
+    return 0
+
+
+def _has_cxdash_schema(url: str) -> bool:
+    from cxdash.db.engine import check_schema, make_engine, sqlite_path
+    from cxdash.errors import DatabaseError
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return False
+    try:
+        check_schema(make_engine(url))
+    except DatabaseError:
+        return False
+    return True
+
+
+def run_init_db(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from cxdash.db.engine import check_schema, create_schema, make_engine
+    from cxdash.db.schema import BUSINESS_TABLES
+
+    settings = current_settings(db_url=args.db)
+    engine = make_engine(settings.db_url, must_exist=False)
+    tables = set(sa.inspect(engine).get_table_names())
+    if "app_meta" in tables:
+        check_schema(engine)
+        print(f"{settings.db_url} already has the cxdash schema; nothing to do.")
+        return 0
+    create_schema(engine)
+    kept = sorted(tables & set(BUSINESS_TABLES))
+    note = f" (kept existing tables: {', '.join(kept)})" if kept else ""
+    print(f"Created the cxdash schema in {settings.db_url}{note}.")
+    return 0
+
+
+def run_kpis(args: argparse.Namespace) -> int:
+    from cxdash.db.engine import check_schema, make_engine
+    from cxdash.kpi_report import (
+        check_period,
+        check_scope,
+        format_table,
+        kpi_report,
+        periods_with_data,
+        read_kpi_frames,
+        read_span,
+    )
+    from cxdash.load import read_table
+    from cxdash.metrics.kpis import KpiOptions
+    from cxdash.metrics.scope import Scope
+    from cxdash.periods import parse_period
+
+    settings = current_settings(db_url=args.db)
+    check_schema(make_engine(settings.db_url))
+    span = read_span(settings.db_url)
+    tz = settings.display_tz
+    if args.period.strip().lower() == "all":
+        periods = periods_with_data("quarter", span, tz)
+    else:
+        periods = [parse_period(args.period)]
+        check_period(periods[0], span, tz)
+    scope = Scope(
+        teams=tuple(args.team),
+        channels=tuple(args.channel),
+        segments=tuple(args.segment),
+        regions=tuple(args.region),
+    )
+    check_scope(scope, read_table(settings.db_url, "teams", ["team_id"]))
+    options = KpiOptions(
+        csat_threshold=args.csat_threshold or settings.csat_threshold,
+        churn_window_days=args.churn_window or settings.churn_window_days,
+    )
+    if options.churn_window_days <= 0:
+        raise InputError("--churn-window must be a positive number of days.")
+    frames = read_kpi_frames(settings.db_url)
+    reports = [kpi_report(frames, p, span=span, tz=tz, scope=scope, options=options) for p in periods]
+    if args.format == "table":
+        print("\n\n".join(format_table(r) for r in reports))
+    else:
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from cxdash.bench import run_benchmarks
+
+    return run_benchmarks(args, progress=_progress)
+
+
+COMMANDS = {"demo": run_demo, "init-db": run_init_db, "kpis": run_kpis, "bench": run_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CxdashError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed.", file=sys.stderr)
+        return 130

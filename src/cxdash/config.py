@@ -1,0 +1,47 @@
+"""Settings as data: one frozen dataclass built by a pure function from the environment."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DB_URL = "sqlite:///data/cxdash.db"
+
+
+@dataclass(frozen=True, slots=True)
+class TierThresholds:
+    """Value-tier and lifecycle rules of METRICS.md (the what-if sliders start here)."""
+
+    m_vip: float = 10_000.0  # monetary, 365 days, currency
+    f_vip: int = 12  # completed orders, 365 days
+    m_high: float = 4_000.0
+    f_high: int = 10
+    r_risk_days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_url: str = DEFAULT_DB_URL
+    display_tz: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    lang: str = "zh"
+    csat_threshold: int = 4
+    churn_window_days: int = 180
+    tiers: TierThresholds = TierThresholds()
+
+
+def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Settings:
+    """Settings from `CXDASH_*` variables; an explicit `db_url` (e.g. `--db`) wins."""
+    defaults = Settings()
+    return Settings(
+        db_url=db_url or env.get("CXDASH_DB_URL") or defaults.db_url,
+        display_tz=env.get("CXDASH_TZ", defaults.display_tz),
+        currency=env.get("CXDASH_CURRENCY", defaults.currency),
+        lang=env.get("CXDASH_LANG", defaults.lang),
+        csat_threshold=int(env.get("CXDASH_CSAT_THRESHOLD", defaults.csat_threshold)),
+        churn_window_days=int(env.get("CXDASH_CHURN_WINDOW_DAYS", defaults.churn_window_days)),
+    )
+
+
+def current_settings(*, db_url: str | None = None) -> Settings:
+    """Settings from this process's environment."""
+    return settings_from(os.environ, db_url=db_url)

@@ -1,0 +1,1 @@
+"""Database schema, engines and schema-version checks."""

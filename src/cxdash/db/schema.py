@@ -1,0 +1,175 @@
+"""The CRM contract of SCHEMA.md as SQLAlchemy 2 typed models, plus cxdash's own `app_` tables."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Bumped whenever a table or column changes; recorded in app_meta.
+SCHEMA_VERSION = 1
+
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    agent_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    team_id: Mapped[str] = mapped_column(Text, ForeignKey("teams.team_id"))
+    hired_on: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    customer_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(Text)
+    segment: Mapped[str] = mapped_column(Text)
+    acquisition_channel: Mapped[str] = mapped_column(Text)
+    signup_at: Mapped[datetime] = mapped_column(Timestamp)
+    is_loyalty_member: Mapped[bool] = mapped_column(Boolean)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    order_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(Text, ForeignKey("customers.customer_id"), index=True)
+    ordered_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    product_category: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    ticket_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(Text, ForeignKey("customers.customer_id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(Text, ForeignKey("orders.order_id"))
+    channel: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text)
+    is_complaint: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    team_id: Mapped[str] = mapped_column(Text, ForeignKey("teams.team_id"), index=True)
+    agent_id: Mapped[str | None] = mapped_column(Text, ForeignKey("agents.agent_id"))
+    reopen_count: Mapped[int] = mapped_column(Integer)
+    agent_replies: Mapped[int] = mapped_column(Integer)
+    reassign_count: Mapped[int] = mapped_column(Integer)
+    escalated: Mapped[bool] = mapped_column(Boolean)
+    bot_handled: Mapped[bool] = mapped_column(Boolean)
+    subject: Mapped[str] = mapped_column(Text)
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_events"
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(Text, ForeignKey("tickets.ticket_id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp)
+    stage: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[str | None] = mapped_column(Text)
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+    survey_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str] = mapped_column(Text, ForeignKey("customers.customer_id"))
+    ticket_id: Mapped[str | None] = mapped_column(Text, ForeignKey("tickets.ticket_id"))
+    sent_at: Mapped[datetime] = mapped_column(Timestamp)
+    responded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    score: Mapped[int | None] = mapped_column(Integer)
+    rating_speed: Mapped[int | None] = mapped_column(Integer)
+    rating_resolution: Mapped[int | None] = mapped_column(Integer)
+    rating_attitude: Mapped[int | None] = mapped_column(Integer)
+    rating_knowledge: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class LoyaltyEntry(Base):
+    __tablename__ = "loyalty_ledger"
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(Text, ForeignKey("customers.customer_id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class SlaPolicy(Base):
+    __tablename__ = "sla_policies"
+    priority: Mapped[str] = mapped_column(Text, primary_key=True)
+    first_response_target_min: Mapped[int] = mapped_column(Integer)
+    resolution_target_min: Mapped[int] = mapped_column(Integer)
+
+
+# The contract gives kpi_targets no key (team_id may be null), so it is a Core table with
+# exactly the contract's columns rather than an ORM class that would need a surrogate id.
+kpi_targets = Table(
+    "kpi_targets",
+    Base.metadata,
+    Column("metric", Text, nullable=False),
+    Column("team_id", Text, ForeignKey("teams.team_id"), nullable=True),
+    Column("period", Text, nullable=False),
+    Column("target", Float, nullable=False),
+)
+
+
+class Annotation(Base):
+    __tablename__ = "annotations"
+    annotation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(Text)
+
+
+class AppMeta(Base):
+    """cxdash's own key/value facts about the database, e.g. the schema version."""
+
+    __tablename__ = "app_meta"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+BUSINESS_TABLES = (
+    "teams",
+    "agents",
+    "customers",
+    "orders",
+    "tickets",
+    "ticket_events",
+    "surveys",
+    "loyalty_ledger",
+    "sla_policies",
+    "kpi_targets",
+    "annotations",
+)

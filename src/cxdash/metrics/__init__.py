@@ -1,0 +1,1 @@
+"""Pure metric functions: LazyFrames in, LazyFrames out; the caller collects."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: demo databases and frames generated once per test session."""
+
+import os
+from datetime import date
+
+import pytest
+
+from cxdash.demo.generator import DemoConfig, generate
+from cxdash.demo.writer import write_tables
+
+SMALL = DemoConfig(scale="small", seed=7, end_date=date(2026, 11, 15), locale="zh_CN")
+MEDIUM = DemoConfig(scale="medium", seed=11, end_date=date(2026, 11, 15), locale="zh_CN")
+IN_CI = os.environ.get("CXDASH_CI") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip on a developer's machine without a service; fail in CI, where every service must be there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CXDASH_CI=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def small_frames():
+    return generate(SMALL)
+
+
+@pytest.fixture(scope="session")
+def medium_frames():
+    return generate(MEDIUM)
+
+
+@pytest.fixture(scope="session")
+def small_db(tmp_path_factory, small_frames) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'small.db'}"
+    write_tables(url, small_frames, force=False)
+    return url

@@ -1,0 +1,152 @@
+"""The command line: subcommands, the kpis JSON contract, and clear errors with exit code 2."""
+
+import json
+import sqlite3
+
+import polars as pl
+import pytest
+
+from cxdash.cli import main
+from cxdash.demo.writer import write_tables
+from cxdash.errors import DatabaseError
+from cxdash.load import read_table
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "init-db", "kpis", "bench"):
+        assert command in out
+
+
+def test_kpis_json_shape(capsys, small_db):
+    code, out, _ = run(capsys, "kpis", "--db", small_db, "--period", "2026Q3")
+    assert code == 0
+    report = json.loads(out)
+    assert report["period"] == "2026Q3"
+    assert report["as_of"] == "2026-09-30T16:00:00+00:00"
+    assert report["scope"] == {"teams": [], "channels": [], "segments": [], "regions": []}
+    csat = report["kpis"]["csat_pct"]
+    assert set(csat) >= {"value", "n", "previous"}
+    assert isinstance(csat["value"], float) and csat["n"] > 0
+    assert csat["definition"]
+
+
+def test_team_scope_changes_the_figures(capsys, small_db):
+    _, whole, _ = run(capsys, "kpis", "--db", small_db, "--period", "2026Q3")
+    _, team, _ = run(capsys, "kpis", "--db", small_db, "--period", "2026Q3", "--team", "T02")
+    whole, team = json.loads(whole), json.loads(team)
+    assert team["scope"]["teams"] == ["T02"]
+    assert 0 < team["kpis"]["tickets"]["value"] < whole["kpis"]["tickets"]["value"]
+    tickets = read_table(small_db, "tickets", ["team_id", "created_at"])
+    expected = tickets.filter(
+        (pl.col("team_id") == "T02")
+        & (pl.col("created_at") >= pl.datetime(2026, 6, 30, 16, time_zone="UTC"))
+        & (pl.col("created_at") < pl.datetime(2026, 9, 30, 16, time_zone="UTC"))
+    ).height
+    assert team["kpis"]["tickets"]["value"] == expected
+
+
+def test_channel_scope_and_table_format(capsys, small_db):
+    code, out, _ = run(
+        capsys, "kpis", "--db", small_db, "--period", "2026-08", "--channel", "chat", "--format", "table"
+    )
+    assert code == 0
+    assert "2026-08" in out and "channels=chat" in out and "frt_median_min" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--period", "2031Q1"], "No data in 2031Q1"),
+        (["--period", "2026Q7"], "not a period"),
+        (["--period", "2026Q3", "--team", "T99"], "Unknown team T99"),
+    ],
+)
+def test_bad_kpis_arguments_exit_2_with_a_message(capsys, small_db, args, phrase):
+    code, out, err = run(capsys, "kpis", "--db", small_db, *args)
+    assert code == 2
+    assert phrase in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_missing_database(capsys, tmp_path):
+    code, _, err = run(capsys, "kpis", "--db", f"sqlite:///{tmp_path / 'none.db'}", "--period", "2026Q3")
+    assert code == 2 and "does not exist" in err and "demo" in err
+
+
+def test_foreign_database(capsys, tmp_path):
+    path = tmp_path / "foreign.db"
+    sqlite3.connect(path).execute("CREATE TABLE invoices (id TEXT)").connection.commit()
+    code, _, err = run(capsys, "kpis", "--db", f"sqlite:///{path}", "--period", "2026Q3")
+    assert code == 2 and "no cxdash tables" in err
+
+
+def test_not_a_database_file(capsys, tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("this is not sqlite")
+    code, _, err = run(capsys, "kpis", "--db", f"sqlite:///{path}", "--period", "2026Q3")
+    assert code == 2 and "Cannot" in err
+
+
+def test_older_schema_version(capsys, tmp_path, small_frames):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    write_tables(url, small_frames, force=False)
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.execute("UPDATE app_meta SET value = '0' WHERE key = 'schema_version'")
+    db.commit()
+    code, _, err = run(capsys, "kpis", "--db", url, "--period", "2026Q3")
+    assert code == 2 and "older" in err
+
+
+def test_demo_refuses_to_overwrite_without_force(capsys, small_db):
+    before = read_table(small_db, "tickets", ["ticket_id"]).height
+    code, _, err = run(capsys, "demo", "--db", small_db, "--scale", "small", "--seed", "1")
+    assert code == 2 and "--force" in err
+    assert read_table(small_db, "tickets", ["ticket_id"]).height == before
+
+
+def test_a_failed_write_leaves_the_old_database_intact(tmp_path, small_frames):
+    url = f"sqlite:///{tmp_path / 'keep.db'}"
+    write_tables(url, small_frames, force=False)
+    broken = dict(small_frames)
+    broken["surveys"] = small_frames["surveys"].with_columns(pl.lit("x").alias("survey_id"))  # duplicate keys
+    with pytest.raises(DatabaseError, match="nothing was changed"):
+        write_tables(url, broken, force=True)
+    assert read_table(url, "surveys", ["survey_id"]).height == small_frames["surveys"].height
+    assert not (tmp_path / "keep.db.tmp").exists()
+
+
+def test_init_db_creates_an_empty_schema_once(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, out, _ = run(capsys, "init-db", "--db", url)
+    assert code == 0 and "Created" in out
+    code, out, _ = run(capsys, "init-db", "--db", url)
+    assert code == 0 and "already" in out
+    code, _, err = run(capsys, "kpis", "--db", url, "--period", "2026Q3")
+    assert code == 2 and "no tickets or orders" in err
+
+
+def test_demo_if_missing_keeps_an_existing_database(capsys, small_db):
+    before = read_table(small_db, "tickets", ["ticket_id"]).height
+    code, out, _ = run(capsys, "demo", "--db", small_db, "--scale", "small", "--seed", "1", "--if-missing")
+    assert code == 0 and "keeping it" in out
+    assert read_table(small_db, "tickets", ["ticket_id"]).height == before
+
+
+def test_demo_creates_a_database_and_prints_a_summary(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 'sub' / 'new.db'}"
+    code, out, err = run(
+        capsys, "demo", "--db", url, "--scale", "small", "--seed", "5", "--end-date", "2026-03-31",
+        "--locale", "en_US", "--if-missing",
+    )  # fmt: skip
+    assert code == 0 and "Demo database ready" in out and "writing tickets" in err
+    assert read_table(url, "annotations", ["label"])["label"].str.contains("new chat vendor").any()

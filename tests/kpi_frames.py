@@ -1,0 +1,80 @@
+"""Builds small typed KPI frames from a few hand-written rows (defaults fill the rest)."""
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import polars as pl
+
+from cxdash.load import table_schema
+from cxdash.metrics.kpis import KPI_COLUMNS, KpiFrames, Window
+
+START = datetime(2026, 7, 1, tzinfo=UTC)
+END = datetime(2026, 10, 1, tzinfo=UTC)
+Q3 = Window(start=START, end=END, as_of=END, data_as_of=datetime(2026, 10, 15, tzinfo=UTC))
+
+
+def at(day: str, minutes: float = 0) -> datetime:
+    """A UTC instant: ISO date (or date-time) plus minutes."""
+    base = datetime.fromisoformat(day)
+    base = base if base.tzinfo else base.replace(tzinfo=UTC)
+    return base + timedelta(minutes=minutes)
+
+
+_ids = count(1)
+DEFAULTS = {
+    "tickets": lambda: {
+        "ticket_id": f"T{next(_ids)}",
+        "customer_id": "c1",
+        "channel": "chat",
+        "created_at": at("2026-08-01"),
+        "first_response_at": None,
+        "resolved_at": None,
+        "priority": "normal",
+        "is_complaint": False,
+        "team_id": "T01",
+        "reopen_count": 0,
+        "agent_replies": 1,
+        "escalated": False,
+    },
+    "surveys": lambda: {
+        "kind": "csat",
+        "customer_id": "c1",
+        "ticket_id": None,
+        "sent_at": at("2026-08-01"),
+        "responded_at": None,
+        "score": None,
+    },
+    "orders": lambda: {
+        "customer_id": "c1",
+        "ordered_at": at("2026-08-01"),
+        "amount": 10.0,
+        "status": "completed",
+    },
+    "customers": lambda: {
+        "customer_id": f"c{next(_ids)}",
+        "segment": "consumer",
+        "region": "华东",
+        "signup_at": at("2025-01-01"),
+    },
+}
+SLA = [
+    {"priority": "urgent", "first_response_target_min": 15, "resolution_target_min": 240},
+    {"priority": "high", "first_response_target_min": 30, "resolution_target_min": 600},
+    {"priority": "normal", "first_response_target_min": 60, "resolution_target_min": 1440},
+]
+
+
+def frame(table: str, rows: list[dict]) -> pl.DataFrame:
+    schema = table_schema(table, KPI_COLUMNS[table])
+    full = [{**DEFAULTS[table](), **row} for row in rows] if table in DEFAULTS else rows
+    return pl.DataFrame(full, schema=schema)
+
+
+def kpi_frames(*, tickets=(), surveys=(), orders=(), customers=(), sla=SLA) -> KpiFrames:
+    return KpiFrames(
+        tickets=frame("tickets", list(tickets)).lazy(),
+        surveys=frame("surveys", list(surveys)).lazy(),
+        orders=frame("orders", list(orders)).lazy(),
+        customers=frame("customers", list(customers)).lazy(),
+        sla_policies=frame("sla_policies", list(sla)).lazy(),
+    )
