@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from cxdash.errors import InputError
 
-PeriodKind = Literal["quarter", "month", "week"]
+PeriodKind = Literal["quarter", "month", "week", "custom"]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -33,16 +33,38 @@ class Period:
         return local_midnight_utc(self.end_date, tz)
 
     def previous(self) -> "Period":
-        """The period of the same kind just before this one."""
+        """The period of the same kind just before this one (a custom range: as many days before it)."""
+        if self.kind == "custom":
+            length = self.end_date - self.start_date
+            return custom_period(self.start_date - length, self.start_date - timedelta(days=1))
         return period_containing(self.kind, self.start_date - timedelta(days=1))
 
     def same_last_year(self) -> "Period":
         """The period of the same kind one year earlier (same quarter, month or ISO week number)."""
+        if self.kind == "custom":
+            return custom_period(
+                _year_earlier(self.start_date), _year_earlier(self.end_date) - timedelta(days=1)
+            )
         if self.kind == "week":
             year, week = int(self.label[:4]), int(self.label[-2:])
             prior_year_weeks = date(year - 1, 12, 28).isocalendar().week
             return parse_period(f"{year - 1}-W{min(week, prior_year_weeks):02d}")
         return period_containing(self.kind, self.start_date.replace(year=self.start_date.year - 1))
+
+
+def _year_earlier(day: date) -> date:
+    return (
+        day.replace(year=day.year - 1, day=28)
+        if (day.month, day.day) == (2, 29)
+        else day.replace(year=day.year - 1)
+    )
+
+
+def custom_period(first: date, last: date) -> Period:
+    """A custom range of whole local days, `first` to `last` inclusive."""
+    if last < first:
+        raise InputError(f"The range ends ({last}) before it starts ({first}).")
+    return Period("custom", f"{first.isoformat()}..{last.isoformat()}", first, last + timedelta(days=1))
 
 
 def local_midnight_utc(day: date, tz: str) -> datetime:

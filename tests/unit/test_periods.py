@@ -61,3 +61,15 @@ def test_local_date_uses_display_timezone():
     instant = datetime(2026, 6, 30, 17, tzinfo=UTC)  # 01:00 on 1 July in Shanghai
     assert local_date(instant, "Asia/Shanghai") == date(2026, 7, 1)
     assert local_date(instant, "UTC") == date(2026, 6, 30)
+
+
+def test_custom_range_previous_and_last_year():
+    from cxdash.periods import custom_period
+
+    period = custom_period(date(2026, 7, 10), date(2026, 7, 19))
+    assert (period.start_date, period.end_date) == (date(2026, 7, 10), date(2026, 7, 20))
+    assert period.previous().start_date == date(2026, 6, 30)
+    assert period.previous().end_date == date(2026, 7, 10)
+    assert period.same_last_year().start_date == date(2025, 7, 10)
+    with pytest.raises(InputError):
+        custom_period(date(2026, 7, 10), date(2026, 7, 1))

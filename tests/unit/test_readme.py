@@ -15,7 +15,9 @@ def test_ci_runs_the_readme_test_command():
 
 def test_requirements_are_pinned_exactly():
     lines = [
-        line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
     ]
     assert lines and all("==" in line for line in lines)
     names = {line.split("==")[0].lower() for line in lines}

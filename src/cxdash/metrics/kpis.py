@@ -4,9 +4,10 @@ Ratios, means and percentiles are null when N = 0; counts and sums are 0 (a coun
 """
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 import polars as pl
 
@@ -79,6 +80,12 @@ def n_rows() -> pl.Expr:
     return pl.len().cast(pl.Int64).alias("n")
 
 
+def mean_with_sd(column: str) -> tuple[pl.Expr, pl.Expr]:
+    """Mean as `value` and sample standard deviation as `sd` (for Welch's test)."""
+    score = pl.col(column).cast(pl.Float64)
+    return score.mean().alias("value"), score.std().alias("sd")
+
+
 def minutes_between(start: str, end: str) -> pl.Expr:
     return (pl.col(end) - pl.col(start)).dt.total_microseconds() / MINUTE_US
 
@@ -110,9 +117,7 @@ def csat_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyF
 
 def csat_mean(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Mean csat score (1–5)."""
-    return _responses(frames, window, "csat").select(
-        pl.col("score").cast(pl.Float64).mean().alias("value"), n_rows()
-    )
+    return _responses(frames, window, "csat").select(*mean_with_sd("score"), n_rows())
 
 
 def csat_response_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
@@ -124,23 +129,19 @@ def csat_response_rate_pct(frames: KpiFrames, window: Window, options: KpiOption
 
 def nps(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Promoters (9–10) minus detractors (0–6), in points; passives count in N."""
+    promoters = (pl.col("score") >= 9).sum().cast(pl.Int64)
+    detractors = (pl.col("score") <= 6).sum().cast(pl.Int64)
     return _responses(frames, window, "nps").select(
-        pl.when(pl.len() > 0)
-        .then(
-            100
-            * ((pl.col("score") >= 9).sum().cast(pl.Int64) - (pl.col("score") <= 6).sum().cast(pl.Int64))
-            / pl.len()
-        )
-        .alias("value"),
+        pl.when(pl.len() > 0).then(100 * (promoters - detractors) / pl.len()).alias("value"),
         n_rows(),
+        promoters.alias("promoters"),
+        detractors.alias("detractors"),
     )
 
 
 def ces_mean(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Mean ces score (1–7, 7 = easiest)."""
-    return _responses(frames, window, "ces").select(
-        pl.col("score").cast(pl.Float64).mean().alias("value"), n_rows()
-    )
+    return _responses(frames, window, "ces").select(*mean_with_sd("score"), n_rows())
 
 
 def _first_response_minutes(frames: KpiFrames, window: Window) -> pl.LazyFrame:
@@ -230,7 +231,11 @@ def complaint_rate_per_1k_orders(frames: KpiFrames, window: Window, options: Kpi
             _completed_orders(frames).filter(in_window("ordered_at", window)).select(n_rows()),
             how="cross",
         )
-        .select(pl.when(pl.col("n") > 0).then(1000 * pl.col("complaints") / pl.col("n")).alias("value"), "n")
+        .select(
+            pl.when(pl.col("n") > 0).then(1000 * pl.col("complaints") / pl.col("n")).alias("value"),
+            "n",
+            "complaints",
+        )
     )
 
 
@@ -326,6 +331,8 @@ def repeat_purchase_rate_pct(frames: KpiFrames, window: Window, options: KpiOpti
 
 
 KpiFunction = Callable[[KpiFrames, Window, KpiOptions], pl.LazyFrame]
+# How a change between two periods is tested (METRICS.md): none for medians, stocks and sums.
+ChangeTest = Literal["proportion", "mean", "nps", "count", "rate_per_order", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,32 +341,35 @@ class KpiSpec:
     compute: KpiFunction
     unit: str  # "%", "points", "score", "min", "h", "count", "currency", "per 1k orders"
     higher_is_better: bool | None  # None: neither (volumes)
+    test: ChangeTest = "none"
 
 
 HEADLINE_KPIS: tuple[KpiSpec, ...] = (
-    KpiSpec("csat_pct", csat_pct, "%", True),
-    KpiSpec("csat_mean", csat_mean, "score", True),
-    KpiSpec("csat_response_rate_pct", csat_response_rate_pct, "%", True),
-    KpiSpec("nps", nps, "points", True),
-    KpiSpec("ces_mean", ces_mean, "score", True),
+    KpiSpec("csat_pct", csat_pct, "%", True, "proportion"),
+    KpiSpec("csat_mean", csat_mean, "score", True, "mean"),
+    KpiSpec("csat_response_rate_pct", csat_response_rate_pct, "%", True, "proportion"),
+    KpiSpec("nps", nps, "points", True, "nps"),
+    KpiSpec("ces_mean", ces_mean, "score", True, "mean"),
     KpiSpec("frt_median_min", frt_median_min, "min", False),
     KpiSpec("frt_p90_min", frt_p90_min, "min", False),
     KpiSpec("resolution_median_h", resolution_median_h, "h", False),
     KpiSpec("resolution_p90_h", resolution_p90_h, "h", False),
-    KpiSpec("sla_first_response_pct", sla_first_response_pct, "%", True),
-    KpiSpec("sla_resolution_pct", sla_resolution_pct, "%", True),
-    KpiSpec("tickets", tickets, "count", None),
-    KpiSpec("complaints", complaints, "count", False),
-    KpiSpec("complaint_rate_per_1k_orders", complaint_rate_per_1k_orders, "per 1k orders", False),
-    KpiSpec("reopen_rate_pct", reopen_rate_pct, "%", False),
-    KpiSpec("one_touch_pct", one_touch_pct, "%", True),
-    KpiSpec("escalation_rate_pct", escalation_rate_pct, "%", False),
+    KpiSpec("sla_first_response_pct", sla_first_response_pct, "%", True, "proportion"),
+    KpiSpec("sla_resolution_pct", sla_resolution_pct, "%", True, "proportion"),
+    KpiSpec("tickets", tickets, "count", None, "count"),
+    KpiSpec("complaints", complaints, "count", False, "count"),
+    KpiSpec(
+        "complaint_rate_per_1k_orders", complaint_rate_per_1k_orders, "per 1k orders", False, "rate_per_order"
+    ),
+    KpiSpec("reopen_rate_pct", reopen_rate_pct, "%", False, "proportion"),
+    KpiSpec("one_touch_pct", one_touch_pct, "%", True, "proportion"),
+    KpiSpec("escalation_rate_pct", escalation_rate_pct, "%", False, "proportion"),
     KpiSpec("backlog_open", backlog_open, "count", False),
     KpiSpec("revenue", revenue, "currency", True),
-    KpiSpec("conversion_rate_pct", conversion_rate_pct, "%", True),
+    KpiSpec("conversion_rate_pct", conversion_rate_pct, "%", True, "proportion"),
     KpiSpec("active_customers", active_customers, "count", True),
-    KpiSpec("churn_rate_pct", churn_rate_pct, "%", False),
-    KpiSpec("repeat_purchase_rate_pct", repeat_purchase_rate_pct, "%", True),
+    KpiSpec("churn_rate_pct", churn_rate_pct, "%", False, "proportion"),
+    KpiSpec("repeat_purchase_rate_pct", repeat_purchase_rate_pct, "%", True, "proportion"),
 )
 KPI_BY_NAME = {spec.name: spec for spec in HEADLINE_KPIS}
 
@@ -368,17 +378,39 @@ KPI_BY_NAME = {spec.name: spec for spec in HEADLINE_KPIS}
 class KpiValue:
     value: float | None
     n: int
+    extra: dict[str, float] = field(default_factory=dict)  # sd, promoters, … for significance tests
 
 
 def headline_kpis(
     frames: KpiFrames, window: Window, options: KpiOptions = DEFAULT_OPTIONS
 ) -> dict[str, KpiValue]:
-    """Every headline KPI of one period and scope, computed in one parallel collect."""
-    results = pl.collect_all([spec.compute(frames, window, options) for spec in HEADLINE_KPIS])
-    return {
-        spec.name: KpiValue(value=_plain(result["value"][0]), n=int(result["n"][0]))
-        for spec, result in zip(HEADLINE_KPIS, results, strict=True)
-    }
+    """Every headline KPI of one period and scope."""
+    return headline_kpis_many(frames, [window], options)[0]
+
+
+def headline_kpis_many(
+    frames: KpiFrames, windows: Sequence[Window], options: KpiOptions = DEFAULT_OPTIONS
+) -> list[dict[str, KpiValue]]:
+    """Every headline KPI for several periods, computed in one parallel collect."""
+    results = pl.collect_all([spec.compute(frames, w, options) for w in windows for spec in HEADLINE_KPIS])
+    per_window = len(HEADLINE_KPIS)
+    return [
+        {
+            spec.name: _kpi_value(result)
+            for spec, result in zip(
+                HEADLINE_KPIS, results[i * per_window : (i + 1) * per_window], strict=True
+            )
+        }
+        for i in range(len(windows))
+    ]
+
+
+def _kpi_value(result: pl.DataFrame) -> KpiValue:
+    return KpiValue(
+        value=_plain(result["value"][0]),
+        n=int(result["n"][0]),
+        extra={c: _plain(result[c][0]) for c in result.columns if c not in ("value", "n")},
+    )
 
 
 def _plain(value: object) -> float | None:

@@ -1,0 +1,5 @@
+"""总览 / Overview."""
+
+from cxdash.ui.overview_page import render
+
+render()

@@ -1,0 +1,1 @@
+"""Chart builders: Polars frame in, Plotly figure out, one theme."""

@@ -1,0 +1,1 @@
+"""Exports: CSV today; Excel and PowerPoint with the quarterly review."""

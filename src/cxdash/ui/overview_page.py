@@ -1,0 +1,143 @@
+"""The Overview page (PRODUCT.md view 1): KPI cards against target, previous period and last year;
+trend charts with annotations; a data-quality summary."""
+
+import polars as pl
+import streamlit as st
+
+from cxdash.charts.trends import TrendLabels, kpi_trend_line
+from cxdash.i18n import Translator
+from cxdash.metrics.kpis import KPI_BY_NAME
+from cxdash.metrics.scope import Scope
+from cxdash.overview import KPI_GROUPS, KpiCard
+from cxdash.periods import parse_period
+from cxdash.ui.loaders import OverviewData, dataset, overview_data
+from cxdash.ui.shell import page_context
+from cxdash.ui.state import PageContext
+from cxdash.ui.widgets import chart_with_table, empty_state, error_boundary, kpi_card
+
+DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
+HOVER_FORMAT = {"%": ".1f", "score": ".2f", "currency": ",.2f", "count": ",.0f"}
+
+
+def render() -> None:
+    context = page_context()
+    if context is None:
+        st.stop()
+    t = context.t
+    with error_boundary(t):
+        _render(context, t)
+
+
+def _scope_text(t: Translator, scope: Scope, teams: dict[str, str]) -> str:
+    parts = [", ".join(teams.get(v, v) for v in scope.teams)]
+    parts += [", ".join(t(f"channel.{v}") for v in scope.channels)]
+    parts += [", ".join(t(f"segment.{v}") for v in scope.segments), ", ".join(scope.regions)]
+    return " / ".join(p for p in parts if p) or t("overview.scope_all")
+
+
+def _help(t: Translator, card: KpiCard, context: PageContext) -> str:
+    definition = t(
+        f"kpi.{card.name}.help",
+        threshold=context.options.csat_threshold,
+        window=context.options.churn_window_days,
+    )
+    target = (
+        t("overview.no_target")
+        if card.target is None
+        else t("overview.target", target=t.kpi_value(card.target, card.unit))
+    )
+    return f"{definition}\n\n{t('overview.n', n=f'{card.n:,}')} · {target}"
+
+
+def _render(context: PageContext, t: Translator) -> None:
+    config = context.settings
+    url, tz = config.db_url, config.display_tz
+    granularity = st.session_state.get("trend_kind", "quarter")
+    data: OverviewData = overview_data(
+        url, context.version, context.period, granularity, context.scope, context.options, tz
+    )
+    teams = dict(dataset(url, context.version).reference["teams"].select("team_id", "name").iter_rows())
+    st.title(t("overview.title"))
+    st.caption(
+        t(
+            "overview.caption",
+            period=t.period(context.period),
+            previous=t.period(context.period.previous()),
+            last_year=t.period(context.period.same_last_year()),
+            scope=_scope_text(t, context.scope, teams),
+        )
+    )
+    if not data.has_data:
+        empty_state(t("overview.empty"))
+        return
+    cards = {card.name: card for card in data.cards}
+    for group, names in KPI_GROUPS.items():
+        st.subheader(t(f"overview.group_{group}"))
+        columns = st.columns(4)
+        for i, name in enumerate(names):
+            with columns[i % 4]:
+                sparkline = data.series.filter(pl.col("kpi") == name)["value"].to_list()
+                kpi_card(t, cards[name], sparkline, help_text=_help(t, cards[name], context))
+    _trends(context, t, data)
+    _quality(t, data)
+
+
+def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
+    st.subheader(t("overview.trends"))
+    left, right = st.columns([1, 3])
+    with left:
+        st.segmented_control(
+            t("overview.trend_granularity"),
+            ["quarter", "month"],
+            format_func=lambda k: t(f"overview.trend_{'quarters' if k == 'quarter' else 'months'}"),
+            key="trend_kind",
+            default="quarter",
+            required=True,
+        )
+    with right:
+        chosen = st.multiselect(
+            t("overview.trend_pick"),
+            list(KPI_BY_NAME),
+            default=DEFAULT_TRENDS,
+            format_func=lambda k: t(f"kpi.{k}.label"),
+            key="trend_kpis",
+        )
+    annotations = dataset(context.settings.db_url, context.version).reference["annotations"]
+    kind = st.session_state.get("trend_kind", "quarter")
+    cards = {card.name: card for card in data.cards}
+    columns = st.columns(2)
+    for i, name in enumerate(chosen):
+        spec = KPI_BY_NAME[name]
+        series = data.series.filter(pl.col("kpi") == name).with_columns(
+            pl.col("period")
+            .map_elements(lambda label: t.period(parse_period(label)), return_dtype=pl.String)
+            .alias("period_label")
+        )
+        labels = TrendLabels(
+            title=t(f"kpi.{name}.label"),
+            period=t("chart.period"),
+            value=t(f"kpi.{name}.label"),
+            n=t("chart.n"),
+            target=t("chart.target"),
+            annotation=t("chart.annotation"),
+        )
+        fig = kpi_trend_line(
+            series, annotations, labels=labels, value_format=HOVER_FORMAT.get(spec.unit, ".1f"),
+            target=cards[name].target,
+        )  # fmt: skip
+        table = series.select(
+            pl.col("period_label").alias(t("chart.period")),
+            pl.col("value").alias(t(f"kpi.{name}.label")),
+            pl.col("n").alias(t("chart.n")),
+        )
+        with columns[i % 2]:
+            chart_with_table(fig, table, t=t, key=f"trend_{name}", file_name=f"cxdash_{name}_{kind}.csv")
+
+
+def _quality(t: Translator, data: OverviewData) -> None:
+    problems = {name: count for name, count in data.quality.items() if count}
+    with st.expander(t("overview.data_quality"), icon=":material/fact_check:"):
+        if not problems:
+            st.success(t("overview.dq_ok"))
+        for name, count in problems.items():
+            st.warning(f"{t('dq.' + name)}: {count:,}")

@@ -1,0 +1,125 @@
+"""Session state: the language and the global filters, drawn in the sidebar and read by every page."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from cxdash.config import Settings, current_settings
+from cxdash.domain import CHANNELS, SEGMENTS
+from cxdash.errors import InputError
+from cxdash.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, normalise_language
+from cxdash.metrics.kpis import KpiOptions
+from cxdash.metrics.scope import Scope
+from cxdash.periods import Period, PeriodKind, custom_period, local_date
+from cxdash.ui.loaders import Dataset, available_periods
+
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("quarter", "month", "custom")
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What a page needs: settings, translator, the chosen period and scope, and the data's version."""
+
+    settings: Settings
+    t: Translator
+    period: Period
+    scope: Scope
+    options: KpiOptions
+    version: str
+
+
+def settings() -> Settings:
+    return current_settings()
+
+
+def translator() -> Translator:
+    """The session's language (the sidebar switch), defaulting to the CXDASH_LANG setting."""
+    if st.session_state.get("lang") not in LANGUAGES:
+        st.session_state["lang"] = normalise_language(settings().lang)
+    return Translator(st.session_state["lang"])
+
+
+def language_switch() -> None:
+    st.segmented_control(
+        translator()("filters.language"),
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.get,
+        key="lang",
+        required=True,
+    )
+
+
+def _default_period(periods: list[Period], data: Dataset, tz: str) -> Period:
+    """The latest complete period (the one before the current, partial one), else the latest."""
+    last_day = local_date(data.span.data_as_of, tz)
+    complete = [p for p in periods if p.end_date <= last_day]
+    return (complete or periods)[-1]
+
+
+def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Period, Scope] | None:
+    """Period (quarter, month or a custom range) and scope; None while a custom range is incomplete."""
+    st.header(t("filters.header"))
+    kind = st.segmented_control(
+        t("filters.period_kind"),
+        PERIOD_KINDS,
+        format_func=lambda k: t(f"filters.kind_{k}"),
+        key="f_kind",
+        default="quarter",
+        required=True,
+    )
+    period: Period | None
+    if kind == "custom":
+        first, last = local_date(data.span.first, tz), local_date(data.span.data_as_of, tz)
+        picked = st.date_input(
+            t("filters.custom_range"), value=(max(first, _days_before(last, 29)), last),
+            min_value=first, max_value=last, key="f_range",
+        )  # fmt: skip
+        period = _custom(picked, t)
+    else:
+        periods = available_periods(url, kind, tz)
+        default = _default_period(periods, data, tz)
+        labels = [p.label for p in periods][::-1]
+        by_label = {p.label: p for p in periods}
+        if st.session_state.get(f"f_period_{kind}") not in by_label:
+            st.session_state[f"f_period_{kind}"] = default.label
+        chosen = st.selectbox(
+            t("filters.period"),
+            labels,
+            format_func=lambda label: t.period(by_label[label]),
+            key=f"f_period_{kind}",
+        )
+        period = by_label[chosen]
+    teams = dict(data.reference["teams"].select("team_id", "name").iter_rows())
+    scope = Scope(
+        teams=_picked("f_teams", t("filters.team"), list(teams), lambda v: f"{teams[v]} ({v})", t),
+        channels=_picked("f_channels", t("filters.channel"), list(CHANNELS), lambda v: t(f"channel.{v}"), t),
+        segments=_picked("f_segments", t("filters.segment"), list(SEGMENTS), lambda v: t(f"segment.{v}"), t),
+        regions=_picked("f_regions", t("filters.region"), list(data.regions), str, t),
+    )
+    return None if period is None else (period, scope)
+
+
+def _picked(key: str, label: str, options: list[str], fmt: object, t: Translator) -> tuple[str, ...]:
+    """A multiselect whose empty choice means all; values not offered (tampered state) are dropped."""
+    chosen = st.multiselect(label, options, format_func=fmt, key=key, placeholder=t("filters.all"))
+    return tuple(v for v in chosen if v in options)
+
+
+def _days_before(day: date, days: int) -> date:
+    return date.fromordinal(day.toordinal() - days)
+
+
+def _custom(picked: object, t: Translator) -> Period | None:
+    if not isinstance(picked, tuple) or len(picked) != 2:
+        st.info(t("filters.custom_incomplete"))
+        return None
+    try:
+        return custom_period(picked[0], picked[1])
+    except InputError as exc:
+        st.warning(str(exc))
+        return None
+
+
+def kpi_options(config: Settings) -> KpiOptions:
+    return KpiOptions(csat_threshold=config.csat_threshold, churn_window_days=config.churn_window_days)

@@ -1,0 +1,94 @@
+"""Reusable pieces of every page: KPI card, chart with its table and download, empty state, error boundary."""
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from cxdash.errors import CxdashError
+from cxdash.i18n import Translator
+from cxdash.overview import KpiCard
+from cxdash.reports.export import csv_bytes
+
+log = logging.getLogger("cxdash.ui")
+STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+@contextmanager
+def error_boundary(t: Translator) -> Iterator[None]:
+    """Expected failures show their message; anything else a short note with a log reference."""
+    try:
+        yield
+    except CxdashError as exc:
+        st.error(t("app.data_error", detail=str(exc)), icon=":material/error:")
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("unexpected error (ref %s)", ref)
+        st.error(t("app.error", ref=ref), icon=":material/error:")
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/filter_alt_off:")
+
+
+def _comparison_text(t: Translator, label: str, card: KpiCard, which: str) -> str | None:
+    comparison = getattr(card, which)
+    delta = t.kpi_delta(comparison.delta, card.unit)
+    if delta is None:
+        return None
+    if comparison.p_value is None:
+        return f"{label} {delta}"
+    marker = t("overview.significant") if comparison.significant else t("overview.not_significant")
+    return f"{label} {delta} ({marker})"
+
+
+def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_text: str) -> None:
+    """A bordered metric: value, change vs previous with significance, sparkline, N, target light, YoY."""
+    delta = _comparison_text(t, "", card, "vs_previous")
+    colour = "off" if card.higher_is_better is None else ("normal" if card.higher_is_better else "inverse")
+    with st.container(border=True):
+        st.metric(
+            t(f"kpi.{card.name}.label"),
+            t.kpi_value(card.value, card.unit)
+            if card.n or card.value is not None
+            else t("overview.empty_kpi"),
+            delta=delta.strip() if delta else None,
+            delta_color=colour,
+            help=help_text,
+            chart_data=[v for v in sparkline if v is not None] or None,
+            chart_type="line",
+        )
+        details = [t("overview.n", n=f"{card.n:,}")]
+        yoy = _comparison_text(t, t("overview.vs_last_year"), card, "vs_last_year")
+        if yoy:
+            details.append(yoy)
+        st.caption(" · ".join(details))
+        if card.target is not None:
+            target_text = t("overview.target", target=t.kpi_value(card.target, card.unit))
+            if card.status:
+                st.badge(
+                    f"{t('overview.status_' + card.status)} · {target_text}", color=STATUS_BADGE[card.status]
+                )
+            else:
+                st.caption(target_text)
+
+
+def chart_with_table(fig: go.Figure, table: pl.DataFrame, *, t: Translator, key: str, file_name: str) -> None:
+    """The chart, then an expander with its data table and a CSV download of exactly that table."""
+    st.plotly_chart(fig, key=f"chart_{key}", config=PLOTLY_CONFIG, width="stretch")
+    with st.expander(t("chart.show_table")):
+        st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
+        st.download_button(
+            t("chart.download_csv"),
+            data=csv_bytes(table),
+            file_name=file_name,
+            mime="text/csv",
+            key=f"download_{key}",
+            icon=":material/download:",
+            on_click="ignore",
+        )

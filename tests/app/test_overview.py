@@ -1,0 +1,157 @@
+"""The app through Streamlit's AppTest: the Overview renders in both languages and its figures equal
+`python -m cxdash kpis` for the same period and scope."""
+
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxdash.i18n import Translator
+from cxdash.kpi_report import kpi_report, read_kpi_frames, read_span
+from cxdash.metrics.kpis import HEADLINE_KPIS
+from cxdash.metrics.scope import Scope
+from cxdash.periods import parse_period
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW_KEY = re.compile(r"\b(app|nav|filters|overview|chart|unit|kpi|dq|period|channel|segment)\.[a-z_]+")
+
+
+@pytest.fixture(autouse=True)
+def clear_caches():
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(monkeypatch, small_db):
+    monkeypatch.setenv("CXDASH_DB_URL", small_db)
+    monkeypatch.setenv("CXDASH_LANG", "zh")
+
+    def run(**state) -> AppTest:
+        # One run per state: with a pages/ folder AppTest reruns only the page script (Streamlit's
+        # pages-directory mode), so each test sets the filters first and runs the whole app once.
+        # Clicking through the widgets is covered by the browser tests.
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for key, value in state.items():
+            at.session_state[key] = value
+        return at.run()
+
+    return run
+
+
+def shown_texts(at: AppTest) -> list[str]:
+    texts = []
+    for kind in ("title", "subheader", "caption", "markdown", "info", "error", "warning", "success"):
+        texts += [element.value for element in getattr(at, kind)]
+    texts += [m.label for m in at.metric] + [m.value for m in at.metric]
+    texts += [w.label for w in (*at.selectbox, *at.multiselect, *at.segmented_control)]
+    return texts
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected_values(url: str, lang: str, period: str, scope: Scope | None = None) -> dict[str, str]:
+    t = Translator(lang)
+    report = kpi_report(
+        read_kpi_frames(url),
+        parse_period(period),
+        span=read_span(url),
+        tz="Asia/Shanghai",
+        scope=scope or Scope(),
+    )
+    return {
+        t(f"kpi.{spec.name}.label"): t.kpi_value(report["kpis"][spec.name]["value"], spec.unit)
+        for spec in HEADLINE_KPIS
+    }
+
+
+def test_overview_renders_in_chinese_with_every_kpi(app):
+    app = app()
+    assert not app.exception
+    assert app.title[0].value == "总览"
+    assert len(app.metric) == len(HEADLINE_KPIS)
+    assert "满意度 CSAT" in metric_values(app)
+    assert not [text for text in shown_texts(app) if RAW_KEY.search(text)]
+
+
+def test_english(app):
+    app = app(lang="en")
+    assert not app.exception
+    assert app.title[0].value == "Overview"
+    assert "CSAT" in metric_values(app) and "Open backlog" in metric_values(app)
+    assert not [text for text in shown_texts(app) if RAW_KEY.search(text)]
+
+
+def test_english_matches_kpis(app, small_db):
+    assert metric_values(app(lang="en")) == expected_values(small_db, "en", "2026Q3")
+
+
+def test_an_unknown_language_in_the_session_falls_back_to_the_setting(app):
+    assert app(lang="fr").title[0].value == "总览"
+
+
+def test_default_period_is_the_last_complete_quarter_and_matches_kpis(app, small_db):
+    app = app()
+    assert app.selectbox(key="f_period_quarter").value == "2026Q3"
+    assert metric_values(app) == expected_values(small_db, "zh", "2026Q3")
+
+
+def test_changing_period_and_team_changes_the_numbers_as_kpis_says(app, small_db):
+    assert metric_values(app(f_period_quarter="2026Q1")) == expected_values(small_db, "zh", "2026Q1")
+    scoped = app(f_period_quarter="2026Q1", f_teams=["T02"])
+    assert not scoped.exception
+    assert metric_values(scoped) == expected_values(small_db, "zh", "2026Q1", Scope(teams=("T02",)))
+
+
+def test_month_period_and_channel_scope(app, small_db):
+    app = app(f_kind="month", f_period_month="2026-06", f_channels=["chat", "app"])
+    assert not app.exception
+    assert metric_values(app) == expected_values(small_db, "zh", "2026-06", Scope(channels=("chat", "app")))
+
+
+def test_segment_and_region_scope(app, small_db):
+    app = app(f_segments=["business"], f_regions=["华东"])
+    expected = expected_values(small_db, "zh", "2026Q3", Scope(segments=("business",), regions=("华东",)))
+    assert metric_values(app) == expected
+
+
+def test_tampered_filter_values_are_ignored(app, small_db):
+    app = app(f_teams=["T02", "'; DROP TABLE tickets; --"], f_period_quarter="1999Q1")
+    assert not app.exception
+    assert app.selectbox(key="f_period_quarter").value == "2026Q3"
+    assert metric_values(app) == expected_values(small_db, "zh", "2026Q3", Scope(teams=("T02",)))
+
+
+def test_empty_scope_gets_a_friendly_message(app):
+    app = app(f_teams=["T01"], f_channels=["chat"])  # the phone team never handles chat
+    assert not app.exception
+    assert any("没有数据" in info.value for info in app.info)
+    assert len(app.metric) == 0
+
+
+def test_custom_range(app):
+    app = app(f_kind="custom")
+    assert not app.exception
+    assert len(app.metric) == len(HEADLINE_KPIS)
+
+
+def test_trend_tables_and_downloads_are_offered(app):
+    quarters = app()
+    assert len(quarters.expander) >= 4
+    assert any(len(frame.value) == 8 for frame in quarters.dataframe)  # eight quarters
+    months = app(trend_kind="month")
+    assert not months.exception
+    assert any(len(frame.value) > 20 for frame in months.dataframe)
+
+
+def test_missing_database_is_a_message_not_a_crash(monkeypatch, tmp_path):
+    monkeypatch.setenv("CXDASH_DB_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("demo" in error.value for error in at.error)

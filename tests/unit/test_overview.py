@@ -1,0 +1,121 @@
+"""Cards, targets and data-quality counts of the Overview, on hand-built data."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from cxdash.metrics.kpis import KPI_BY_NAME, KpiValue, Window
+from cxdash.overview import (
+    PeriodResult,
+    change_p_value,
+    data_quality,
+    kpi_cards,
+    resolve_targets,
+    target_status,
+)
+from tests.kpi_frames import Q3, at, kpi_frames
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "higher", "status"),
+    [
+        (86.0, 85.0, True, "green"),
+        (85.0, 85.0, True, "green"),
+        (81.0, 85.0, True, "amber"),  # 4 short, within 5 % of 85 (4.25)
+        (80.0, 85.0, True, "red"),
+        (14.0, 15.0, False, "green"),
+        (15.7, 15.0, False, "amber"),
+        (16.0, 15.0, False, "red"),
+        (None, 15.0, False, None),
+        (3.0, None, True, None),
+        (100.0, 50.0, None, None),
+    ],
+)
+def test_target_status(value, target, higher, status):
+    assert target_status(value, target, higher) == status
+
+
+TARGETS = pl.DataFrame(
+    {
+        "metric": ["csat_pct", "csat_pct", "csat_pct", "frt_median_min", "frt_median_min", "nps"],
+        "team_id": [None, None, "T04", None, "T02", None],
+        "period": ["*", "2026Q3", "*", "*", "*", "2026Q1"],
+        "target": [85.0, 87.0, 75.0, 15.0, 3.0, 40.0],
+    }
+)
+
+
+def test_targets_prefer_team_then_period():
+    assert resolve_targets(TARGETS, period_label="2026Q2", teams=()) == {
+        "csat_pct": 85.0,
+        "frt_median_min": 15.0,
+    }
+    assert resolve_targets(TARGETS, period_label="2026Q3", teams=())["csat_pct"] == 87.0
+    assert resolve_targets(TARGETS, period_label="2026Q3", teams=("T04",))["csat_pct"] == 75.0
+    assert resolve_targets(TARGETS, period_label="2026Q3", teams=("T02",))["frt_median_min"] == 3.0
+    # two teams: company targets
+    assert resolve_targets(TARGETS, period_label="2026Q2", teams=("T02", "T04"))["frt_median_min"] == 15.0
+
+
+def result(kpis: dict[str, KpiValue], days: float = 92) -> PeriodResult:
+    start = datetime(2026, 7, 1, tzinfo=UTC)
+    window = Window(
+        start=start,
+        end=start,
+        as_of=datetime.fromtimestamp(start.timestamp() + days * 86400, UTC),
+        data_as_of=start,
+    )
+    full = {name: KpiValue(None, 0) for name in KPI_BY_NAME}
+    return PeriodResult(window=window, kpis={**full, **kpis})
+
+
+def test_cards_compare_with_the_right_test():
+    now = result({"csat_pct": KpiValue(80.0, 1000), "tickets": KpiValue(130.0, 130)})
+    before = result({"csat_pct": KpiValue(70.0, 1000), "tickets": KpiValue(100.0, 100)})
+    cards = {c.name: c for c in kpi_cards(now, before, None, {"csat_pct": 85.0})}
+    csat = cards["csat_pct"]
+    assert (csat.value, csat.n, csat.target, csat.status) == (80.0, 1000, 85.0, "red")
+    assert csat.vs_previous.delta == pytest.approx(10.0)
+    assert csat.vs_previous.significant  # z ≈ 5.16
+    assert csat.vs_last_year.delta is None and not csat.vs_last_year.significant
+    # 130 vs 100 tickets in equal time: binomial(230, 0.5) p ≈ 0.056 → not significant
+    assert cards["tickets"].vs_previous.p_value == pytest.approx(0.0557, abs=2e-3)
+    assert not cards["tickets"].vs_previous.significant
+
+
+def test_count_test_uses_the_exposure_of_a_partial_period():
+    # 50 tickets in 46 days (half a quarter so far) vs 100 in 92: the same rate, no change
+    p = change_p_value(KPI_BY_NAME["tickets"], KpiValue(50.0, 50), KpiValue(100.0, 100), 46, 92)
+    assert p == pytest.approx(1.0)
+    # 50 in 46 days vs 50 in 92 (counted as if both were whole quarters this would look flat)
+    assert change_p_value(KPI_BY_NAME["tickets"], KpiValue(50.0, 50), KpiValue(50.0, 50), 46, 92) < 0.01
+
+
+def test_medians_are_not_tested():
+    p = change_p_value(KPI_BY_NAME["frt_median_min"], KpiValue(5.0, 900), KpiValue(50.0, 900), 92, 92)
+    assert p is None
+
+
+def test_data_quality_counts_contract_breaks():
+    frames = kpi_frames(
+        tickets=[
+            {"customer_id": "c1", "created_at": at("2026-08-01"), "resolved_at": at("2026-07-30")},
+            {"customer_id": "nobody", "created_at": at("2026-08-01")},
+            {
+                "customer_id": "c1",
+                "created_at": at("2026-08-01"),
+                "resolved_at": at("2026-08-02"),
+                "agent_replies": 2,
+            },
+        ],
+        customers=[{"customer_id": "c1"}],
+        surveys=[{"kind": "csat", "score": 9, "responded_at": at("2026-08-01")}],
+    )
+    assert data_quality(frames, Q3) == {
+        "resolved_before_created": 1,
+        "responded_before_created": 0,
+        "resolved_without_first_response": 2,
+        "tickets_without_customer": 1,
+        "scores_out_of_range": 1,
+    }
