@@ -97,7 +97,7 @@ def test_an_unknown_language_in_the_session_falls_back_to_the_setting(app):
 
 def test_default_period_is_the_last_complete_quarter_and_matches_kpis(app, small_db):
     app = app()
-    assert app.selectbox(key="f_period_quarter").value == "2026Q3"
+    assert app.selectbox(key="f_period_quarter__zh").value == "2026Q3"
     assert metric_values(app) == expected_values(small_db, "zh", "2026Q3")
 
 
@@ -123,7 +123,7 @@ def test_segment_and_region_scope(app, small_db):
 def test_tampered_filter_values_are_ignored(app, small_db):
     app = app(f_teams=["T02", "'; DROP TABLE tickets; --"], f_period_quarter="1999Q1")
     assert not app.exception
-    assert app.selectbox(key="f_period_quarter").value == "2026Q3"
+    assert app.selectbox(key="f_period_quarter__zh").value == "2026Q3"
     assert metric_values(app) == expected_values(small_db, "zh", "2026Q3", Scope(teams=("T02",)))
 
 

@@ -84,6 +84,8 @@ def test_kpi_values(lang, value, unit, shown):
         ("zh", -883_700.0, "currency", "-¥88.37万"),
         ("en", 0.0, "score", "0.00"),
         ("en", None, "%", None),
+        ("en", -0.04, "%", "0.0 pp"),
+        ("zh", 0.3, "per 1k orders", "+0.3 /千单"),
     ],
 )
 def test_kpi_deltas(lang, delta, unit, shown):

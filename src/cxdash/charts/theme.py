@@ -16,11 +16,11 @@ def base_layout(fig: go.Figure, *, title: str, height: int = 320) -> go.Figure:
         title={"text": title, "font": {"size": 15}},
         font={"family": FONT_FAMILY, "size": 12},
         height=height,
-        margin={"l": 48, "r": 16, "t": 48, "b": 40},
+        margin={"l": 48, "r": 16, "t": 48, "b": 84},
         plot_bgcolor="white",
         paper_bgcolor="white",
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.32, "x": 0},
     )
     fig.update_xaxes(showgrid=False, linecolor="#cbd5e1")
     fig.update_yaxes(gridcolor="#e2e8f0", zeroline=False)

@@ -95,18 +95,18 @@ class Translator:
         return f"{value:,.1f} {suffix}".rstrip()
 
     def kpi_delta(self, delta: float | None, unit: str) -> str | None:
-        """A change with sign; percentages change in percentage points."""
+        """A change with its sign, rounded as shown (never "-0.0"); percentages change in points."""
         if delta is None:
             return None
+        decimals = {"count": 0, "score": 2, "currency": 2}.get(unit, 1)
+        delta = round(delta, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
         sign = "+" if delta > 0 else ""
         if unit == "%":
             return f"{sign}{delta:,.1f} {'个百分点' if self.lang == 'zh' else 'pp'}"
         if unit == "currency":
             return sign + self.money(delta) if delta >= 0 else "-" + self.money(-delta)
-        if unit == "count":
-            return f"{sign}{delta:,.0f}"
-        if unit == "score":
-            return f"{sign}{delta:,.2f}"
+        if unit in ("count", "score"):
+            return f"{sign}{delta:,.{decimals}f}"
         return f"{sign}{delta:,.1f} {self(f'unit.{_unit_key(unit)}')}".rstrip()
 
     # Dates -------------------------------------------------------------------------------------------

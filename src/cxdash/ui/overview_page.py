@@ -12,10 +12,11 @@ from cxdash.overview import KPI_GROUPS, KpiCard
 from cxdash.periods import parse_period
 from cxdash.ui.loaders import OverviewData, dataset, overview_data
 from cxdash.ui.shell import page_context
-from cxdash.ui.state import PageContext
+from cxdash.ui.state import PageContext, remembered, remembered_value
 from cxdash.ui.widgets import chart_with_table, empty_state, error_boundary, kpi_card
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
+TREND_KINDS = ("quarter", "month")
 HOVER_FORMAT = {"%": ".1f", "score": ".2f", "currency": ",.2f", "count": ",.0f"}
 
 
@@ -52,7 +53,7 @@ def _help(t: Translator, card: KpiCard, context: PageContext) -> str:
 def _render(context: PageContext, t: Translator) -> None:
     config = context.settings
     url, tz = config.db_url, config.display_tz
-    granularity = st.session_state.get("trend_kind", "quarter")
+    granularity = remembered_value("trend_kind", t, "quarter")
     data: OverviewData = overview_data(
         url, context.version, context.period, granularity, context.scope, context.options, tz
     )
@@ -86,24 +87,31 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
     st.subheader(t("overview.trends"))
     left, right = st.columns([1, 3])
     with left:
-        st.segmented_control(
-            t("overview.trend_granularity"),
-            ["quarter", "month"],
-            format_func=lambda k: t(f"overview.trend_{'quarters' if k == 'quarter' else 'months'}"),
-            key="trend_kind",
-            default="quarter",
+        remembered(
+            st.segmented_control,
+            "trend_kind",
+            t,
+            list(TREND_KINDS),
+            fallback="quarter",
+            label=t("overview.trend_granularity"),
+            options=TREND_KINDS,
+            format_func=lambda k: t(f"overview.trend_{k}"),
             required=True,
         )
     with right:
-        chosen = st.multiselect(
-            t("overview.trend_pick"),
+        chosen = remembered(
+            st.multiselect,
+            "trend_kpis",
+            t,
             list(KPI_BY_NAME),
-            default=DEFAULT_TRENDS,
+            fallback=DEFAULT_TRENDS,
+            label=t("overview.trend_pick"),
+            options=list(KPI_BY_NAME),
             format_func=lambda k: t(f"kpi.{k}.label"),
-            key="trend_kpis",
+            placeholder=t("overview.trend_pick_placeholder"),
         )
     annotations = dataset(context.settings.db_url, context.version).reference["annotations"]
-    kind = st.session_state.get("trend_kind", "quarter")
+    kind = remembered_value("trend_kind", t, "quarter")
     cards = {card.name: card for card in data.cards}
     columns = st.columns(2)
     for i, name in enumerate(chosen):

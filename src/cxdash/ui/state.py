@@ -1,7 +1,9 @@
 """Session state: the language and the global filters, drawn in the sidebar and read by every page."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
@@ -60,12 +62,15 @@ def _default_period(periods: list[Period], data: Dataset, tz: str) -> Period:
 def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Period, Scope] | None:
     """Period (quarter, month or a custom range) and scope; None while a custom range is incomplete."""
     st.header(t("filters.header"))
-    kind = st.segmented_control(
-        t("filters.period_kind"),
-        PERIOD_KINDS,
+    kind = remembered(
+        st.segmented_control,
+        "f_kind",
+        t,
+        list(PERIOD_KINDS),
+        fallback="quarter",
+        label=t("filters.period_kind"),
+        options=PERIOD_KINDS,
         format_func=lambda k: t(f"filters.kind_{k}"),
-        key="f_kind",
-        default="quarter",
         required=True,
     )
     period: Period | None
@@ -81,13 +86,15 @@ def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Pe
         default = _default_period(periods, data, tz)
         labels = [p.label for p in periods][::-1]
         by_label = {p.label: p for p in periods}
-        if st.session_state.get(f"f_period_{kind}") not in by_label:
-            st.session_state[f"f_period_{kind}"] = default.label
-        chosen = st.selectbox(
-            t("filters.period"),
+        chosen = remembered(
+            st.selectbox,
+            f"f_period_{kind}",
+            t,
             labels,
+            fallback=default.label,
+            label=t("filters.period"),
+            options=labels,
             format_func=lambda label: t.period(by_label[label]),
-            key=f"f_period_{kind}",
         )
         period = by_label[chosen]
     teams = dict(data.reference["teams"].select("team_id", "name").iter_rows())
@@ -100,10 +107,46 @@ def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Pe
     return None if period is None else (period, scope)
 
 
-def _picked(key: str, label: str, options: list[str], fmt: object, t: Translator) -> tuple[str, ...]:
+def _picked(
+    key: str, label: str, options: list[str], fmt: Callable[[str], str], t: Translator
+) -> tuple[str, ...]:
     """A multiselect whose empty choice means all; values not offered (tampered state) are dropped."""
-    chosen = st.multiselect(label, options, format_func=fmt, key=key, placeholder=t("filters.all"))
+    chosen = remembered(
+        st.multiselect, key, t, options, fallback=[], label=label, options=options, format_func=fmt,
+        placeholder=t("filters.all"),
+    )  # fmt: skip
     return tuple(v for v in chosen if v in options)
+
+
+def _widget_key(key: str, t: Translator) -> str:
+    return f"{key}__{t.lang}"
+
+
+def remembered_value(key: str, t: Translator, fallback: Any) -> Any:
+    """The current value of a `remembered` widget, also before it is drawn in this run."""
+    return st.session_state.get(_widget_key(key, t), st.session_state.get(key, fallback))
+
+
+def remembered(
+    widget: Callable[..., Any], key: str, t: Translator, valid: list[str], *, fallback: Any, **kwargs: Any
+) -> Any:
+    """A filter widget whose value survives page and language changes.
+
+    The value lives under `key`; the widget itself is keyed per language, because Streamlit keeps a
+    keyed widget's option texts when only `format_func` changes. Values that are not among the
+    options (from another data set, or tampered with) fall back.
+    """
+    widget_key = _widget_key(key, t)
+    if widget_key not in st.session_state:
+        stored = st.session_state.get(key, fallback)
+        if isinstance(fallback, list):
+            stored = [v for v in (stored if isinstance(stored, list | tuple) else []) if v in valid]
+        elif stored not in valid:
+            stored = fallback
+        st.session_state[widget_key] = stored
+    value = widget(key=widget_key, **kwargs)
+    st.session_state[key] = value
+    return value
 
 
 def _days_before(day: date, days: int) -> date:
