@@ -122,14 +122,22 @@ def _has_cxdash_schema(url: str) -> bool:
 def run_init_db(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from cxdash.db.engine import check_schema, create_schema, make_engine
-    from cxdash.db.schema import BUSINESS_TABLES
+    from cxdash.db.engine import check_schema, create_schema, make_engine, upgrade_schema
+    from cxdash.db.schema import BUSINESS_TABLES, SCHEMA_VERSION
+    from cxdash.errors import DatabaseError
 
     settings = current_settings(db_url=args.db)
     engine = make_engine(settings.db_url, must_exist=False)
     tables = set(sa.inspect(engine).get_table_names())
     if "app_meta" in tables:
-        check_schema(engine)
+        try:
+            check_schema(engine)
+        except DatabaseError as exc:
+            if "older" not in str(exc):
+                raise
+            upgrade_schema(engine)
+            print(f"Upgraded {settings.db_url} to cxdash schema version {SCHEMA_VERSION}.")
+            return 0
         print(f"{settings.db_url} already has the cxdash schema; nothing to do.")
         return 0
     create_schema(engine)

@@ -54,6 +54,11 @@ def create_schema(engine: Engine) -> None:
         conn.execute(sa.insert(AppMeta).values(key="schema_version", value=str(SCHEMA_VERSION)))
 
 
+def upgrade_schema(engine: Engine) -> None:
+    """Bring an older cxdash database to this version: the changes so far only add tables."""
+    create_schema(engine)
+
+
 def schema_problem(table_names: set[str], recorded_version: str | None) -> str | None:
     """Why a database with these tables and this recorded version cannot be used, or None."""
     missing = [t for t in BUSINESS_TABLES if t not in table_names]
@@ -76,7 +81,7 @@ def schema_problem(table_names: set[str], recorded_version: str | None) -> str |
     if version < SCHEMA_VERSION:
         return (
             f"This database has cxdash schema version {version}, older than this cxdash ({SCHEMA_VERSION}). "
-            "Recreate it with `python -m cxdash demo --force`, or re-import the data."
+            "Upgrade it with `python -m cxdash init-db` (adds the new tables, keeps the data)."
         )
     if version > SCHEMA_VERSION:
         return (

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped whenever a table or column changes; recorded in app_meta.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: users, sessions, login attempts and the audit log
 
 Timestamp = DateTime(timezone=True)
 
@@ -150,6 +150,60 @@ class Annotation(Base):
     annotation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     on_date: Mapped[date] = mapped_column(Date)
     label: Mapped[str] = mapped_column(Text)
+
+
+class AppUser(Base):
+    """A person who may log in. Roles are a comma-separated subset of auth.roles.ROLES."""
+
+    __tablename__ = "app_users"
+    username: Mapped[str] = mapped_column(Text, primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    roles: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AppUserTeam(Base):
+    """The teams a team lead leads (their data scope)."""
+
+    __tablename__ = "app_user_teams"
+    username: Mapped[str] = mapped_column(Text, ForeignKey("app_users.username"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class AppSession(Base):
+    """A server-side session: only a keyed hash of the browser's opaque token is stored."""
+
+    __tablename__ = "app_sessions"
+    token_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, ForeignKey("app_users.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AppLoginAttempt(Base):
+    __tablename__ = "app_login_attempts"
+    attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(Text, index=True)
+    client: Mapped[str] = mapped_column(Text, index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class AppAudit(Base):
+    """Who did what, when, from where; `detail` is JSON."""
+
+    __tablename__ = "app_audit"
+    audit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    username: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class AppMeta(Base):

@@ -1,0 +1,366 @@
+"""Users, sessions, login attempts and the audit log in the database.
+
+Every function takes the time as `now` (tz-aware UTC) so that expiry and throttling are testable, and
+an audited change writes its audit record in the same transaction: if the record cannot be written,
+the change does not happen.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cxdash.auth.passwords import hash_password, verify_password
+from cxdash.auth.roles import parse_roles
+from cxdash.db.schema import AppAudit, AppLoginAttempt, AppSession, AppUser, AppUserTeam
+from cxdash.errors import InputError
+
+USER_FAILURE_LIMIT = 5
+CLIENT_FAILURE_LIMIT = 20
+THROTTLE_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    secret: bytes
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    teams: tuple[str, ...]
+    disabled: bool
+    password_changed_at: datetime
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Database timestamps come back naive on SQLite: they are UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def write_audit(
+    conn: Connection,
+    *,
+    now: datetime,
+    action: str,
+    username: str | None,
+    client: str | None,
+    **detail: object,
+) -> None:
+    conn.execute(
+        sa.insert(AppAudit).values(
+            at=now, username=username, action=action, client=client,
+            detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
+        )
+    )  # fmt: skip
+
+
+# Users ---------------------------------------------------------------------------------------------
+
+
+def get_user(conn: Connection, username: str) -> User | None:
+    row = conn.execute(sa.select(AppUser.__table__).where(AppUser.username == username)).mappings().first()
+    if row is None:
+        return None
+    teams = conn.execute(
+        sa.select(AppUserTeam.team_id).where(AppUserTeam.username == username).order_by(AppUserTeam.team_id)
+    ).scalars()
+    return User(
+        username=row["username"],
+        display_name=row["display_name"],
+        roles=parse_roles(row["roles"]),
+        teams=tuple(teams),
+        disabled=bool(row["disabled"]),
+        password_changed_at=utc(row["password_changed_at"]),
+    )
+
+
+def list_users(conn: Connection) -> list[User]:
+    names = conn.execute(sa.select(AppUser.username).order_by(AppUser.username)).scalars().all()
+    return [user for name in names if (user := get_user(conn, name)) is not None]
+
+
+def _check_username(username: str) -> None:
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise InputError("A username has 1–64 letters, digits or . _ - @.")
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    *,
+    roles: str | list[str],
+    display_name: str = "",
+    teams: tuple[str, ...] = (),
+    now: datetime,
+    actor: str | None = None,
+    client: str | None = None,
+) -> None:
+    _check_username(username)
+    role_names = parse_roles(roles)
+    password_hash = hash_password(password)
+    with engine.begin() as conn:
+        if get_user(conn, username) is not None:
+            raise InputError(f"User {username} already exists.")
+        conn.execute(
+            sa.insert(AppUser).values(
+                username=username, display_name=display_name or username, password_hash=password_hash,
+                roles=",".join(role_names), disabled=False, password_changed_at=now, created_at=now,
+            )
+        )  # fmt: skip
+        _set_teams(conn, username, teams)
+        write_audit(
+            conn, now=now, action="user_added", username=actor, client=client,
+            target=username, roles=list(role_names), teams=list(teams),
+        )  # fmt: skip
+
+
+def _set_teams(conn: Connection, username: str, teams: tuple[str, ...]) -> None:
+    conn.execute(sa.delete(AppUserTeam).where(AppUserTeam.username == username))
+    for team in sorted(set(teams)):
+        conn.execute(sa.insert(AppUserTeam).values(username=username, team_id=team))
+
+
+def _require(conn: Connection, username: str) -> User:
+    user = get_user(conn, username)
+    if user is None:
+        raise InputError(f"No user {username}.")
+    return user
+
+
+def set_password(
+    engine: Engine,
+    username: str,
+    password: str,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    client: str | None = None,
+) -> None:
+    """New password; every session of the user ends."""
+    password_hash = hash_password(password)
+    with engine.begin() as conn:
+        _require(conn, username)
+        conn.execute(
+            sa.update(AppUser)
+            .where(AppUser.username == username)
+            .values(password_hash=password_hash, password_changed_at=now)
+        )
+        _revoke_user(conn, username, now=now, reason="password_changed")
+        write_audit(conn, now=now, action="password_changed", username=actor, client=client, target=username)
+
+
+def set_roles(
+    engine: Engine,
+    username: str,
+    roles: str | list[str],
+    *,
+    teams: tuple[str, ...] | None = None,
+    now: datetime,
+    actor: str | None = None,
+    client: str | None = None,
+) -> None:
+    """New roles (and team scope); every session of the user ends, so the change applies at once."""
+    role_names = parse_roles(roles)
+    with engine.begin() as conn:
+        before = _require(conn, username)
+        conn.execute(
+            sa.update(AppUser).where(AppUser.username == username).values(roles=",".join(role_names))
+        )
+        if teams is not None:
+            _set_teams(conn, username, teams)
+        _revoke_user(conn, username, now=now, reason="roles_changed")
+        write_audit(
+            conn, now=now, action="roles_changed", username=actor, client=client, target=username,
+            before={"roles": list(before.roles), "teams": list(before.teams)},
+            after={"roles": list(role_names), "teams": list(before.teams if teams is None else teams)},
+        )  # fmt: skip
+
+
+def set_disabled(
+    engine: Engine,
+    username: str,
+    disabled: bool,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    client: str | None = None,
+) -> None:
+    with engine.begin() as conn:
+        _require(conn, username)
+        conn.execute(sa.update(AppUser).where(AppUser.username == username).values(disabled=disabled))
+        if disabled:
+            _revoke_user(conn, username, now=now, reason="disabled")
+        action = "user_disabled" if disabled else "user_enabled"
+        write_audit(conn, now=now, action=action, username=actor, client=client, target=username)
+
+
+# Sessions ------------------------------------------------------------------------------------------
+
+
+def token_hash(token: str, policy: SessionPolicy) -> str:
+    """Keyed hash of a session token: a leaked table gives no usable token."""
+    return hmac.new(policy.secret, token.encode(), hashlib.sha256).hexdigest()
+
+
+def _revoke_user(conn: Connection, username: str, *, now: datetime, reason: str) -> None:
+    conn.execute(
+        sa.update(AppSession)
+        .where((AppSession.username == username) & AppSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    user: User | None
+    token: str | None
+    retry_after: timedelta | None = None  # set when throttled
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def login_block(conn: Connection, username: str, client: str, *, now: datetime) -> timedelta | None:
+    """How long further attempts are blocked (None: not blocked): 5 failures of a user or 20 of a
+    client within 5 minutes; the block ends by itself 5 minutes after the failures."""
+    since = now - THROTTLE_WINDOW
+    for column, value, limit in (
+        (AppLoginAttempt.username, username, USER_FAILURE_LIMIT),
+        (AppLoginAttempt.client, client, CLIENT_FAILURE_LIMIT),
+    ):
+        times = (
+            conn.execute(
+                sa.select(AppLoginAttempt.at)
+                .where((column == value) & (AppLoginAttempt.at > since) & ~AppLoginAttempt.success)
+                .order_by(AppLoginAttempt.at.desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        if len(times) >= limit:
+            return utc(times[-1]) + THROTTLE_WINDOW - now
+    return None
+
+
+def login(
+    engine: Engine,
+    username: str,
+    password: str,
+    *,
+    client: str,
+    policy: SessionPolicy,
+    now: datetime,
+    check: object = verify_password,
+) -> LoginResult:
+    """Check a login, throttled and audited; on success a new session and its token.
+
+    `check(password, hash)` does the bcrypt check (the login form's). Unknown and disabled users are
+    checked against a dummy hash, so every failure costs the same time and says the same thing.
+    """
+    with engine.begin() as conn:
+        blocked = login_block(conn, username, client, now=now)
+        if blocked is not None:
+            write_audit(conn, now=now, action="login_throttled", username=username, client=client)
+            return LoginResult(user=None, token=None, retry_after=blocked)
+        user = get_user(conn, username)
+        stored = conn.execute(sa.select(AppUser.password_hash).where(AppUser.username == username)).scalar()
+        valid = check(password, stored if user is not None and not user.disabled else None)
+        conn.execute(
+            sa.insert(AppLoginAttempt).values(username=username, client=client, at=now, success=valid)
+        )
+        if not valid:
+            write_audit(conn, now=now, action="login_failed", username=username, client=client)
+            return LoginResult(user=None, token=None)
+        token = secrets.token_urlsafe(32)
+        conn.execute(
+            sa.insert(AppSession).values(
+                token_hash=token_hash(token, policy), username=username, created_at=now, last_seen_at=now
+            )
+        )
+        write_audit(conn, now=now, action="login", username=username, client=client)
+        return LoginResult(user=user, token=token)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCheck:
+    user: User | None
+    reason: str | None  # why not: unknown, revoked, idle, expired, disabled
+
+
+def check_session(engine: Engine, token: str | None, *, policy: SessionPolicy, now: datetime) -> SessionCheck:
+    """The session's user if the token is live; expired sessions are revoked (and audited) on sight."""
+    if not token or len(token) > 200:
+        return SessionCheck(None, "unknown")
+    key = token_hash(token, policy)
+    with engine.begin() as conn:
+        row = (
+            conn.execute(sa.select(AppSession.__table__).where(AppSession.token_hash == key))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return SessionCheck(None, "unknown")
+        if row["revoked_at"] is not None:
+            return SessionCheck(None, "revoked")
+        user = get_user(conn, row["username"])
+        reason = None
+        if user is None or user.disabled:
+            reason = "disabled"
+        elif now - utc(row["created_at"]) > policy.absolute:
+            reason = "expired"
+        elif now - utc(row["last_seen_at"]) > policy.idle:
+            reason = "idle"
+        if reason:
+            conn.execute(
+                sa.update(AppSession)
+                .where(AppSession.token_hash == key)
+                .values(revoked_at=now, revoked_reason=reason)
+            )
+            write_audit(
+                conn, now=now, action="session_expired", username=row.username, client=None, reason=reason
+            )
+            return SessionCheck(None, reason)
+        if now - utc(row["last_seen_at"]) > timedelta(seconds=30):  # fewer writes; idle precision is ample
+            conn.execute(sa.update(AppSession).where(AppSession.token_hash == key).values(last_seen_at=now))
+        return SessionCheck(user, None)
+
+
+def logout(
+    engine: Engine, token: str, *, policy: SessionPolicy, now: datetime, client: str | None = None
+) -> None:
+    key = token_hash(token, policy)
+    with engine.begin() as conn:
+        username = conn.execute(sa.select(AppSession.username).where(AppSession.token_hash == key)).scalar()
+        conn.execute(
+            sa.update(AppSession)
+            .where((AppSession.token_hash == key) & AppSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason="logout")
+        )
+        if username:
+            write_audit(conn, now=now, action="logout", username=username, client=client)
+
+
+def read_audit(
+    conn: Connection, *, limit: int = 1000, action: str | None = None, username: str | None = None
+) -> list[dict]:
+    query = sa.select(AppAudit.__table__).order_by(AppAudit.audit_id.desc()).limit(limit)
+    if action:
+        query = query.where(AppAudit.action == action)
+    if username:
+        query = query.where(AppAudit.username == username)
+    return [{**row, "at": utc(row["at"])} for row in conn.execute(query).mappings()]
