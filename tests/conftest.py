@@ -1,10 +1,11 @@
 """Shared fixtures: demo databases and frames generated once per test session."""
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from cxdash.auth.demo import create_demo_users
 from cxdash.demo.generator import DemoConfig, generate
 from cxdash.demo.writer import write_tables
 
@@ -34,6 +35,8 @@ def medium_frames():
 
 @pytest.fixture(scope="session")
 def small_db(tmp_path_factory, small_frames) -> str:
+    """The small demo as `python -m cxdash demo` writes it, with its demo accounts."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'small.db'}"
     write_tables(url, small_frames, force=False)
+    create_demo_users(url, now=datetime.now(UTC))
     return url

@@ -5,7 +5,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from cxdash.config import current_settings
@@ -71,6 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kpis.add_argument("--format", choices=["json", "table"], default="json")
 
+    users = commands.add_parser(
+        "users", help="manage who may log in: add, list, disable, enable, passwords, roles"
+    )
+    _db_option(users)
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument(
+        "--roles", required=True, help="comma-separated: admin, manager, team_lead, analyst, viewer"
+    )
+    add.add_argument("--teams", default="", help="comma-separated team ids a team lead leads")
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = actions.add_parser("list", help="list users")
+    listing.add_argument("--format", choices=["table", "json"], default="table")
+    for name in ("disable", "enable"):
+        actions.add_parser(name, help=f"{name} a user (disabling ends their sessions)").add_argument(
+            "username"
+        )
+    password = actions.add_parser("set-password", help="set a password (ends the user's sessions)")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true")
+    roles = actions.add_parser("set-roles", help="set roles and team scope (ends the user's sessions)")
+    roles.add_argument("username")
+    roles.add_argument("--roles", required=True)
+    roles.add_argument("--teams", help="comma-separated team ids (unchanged if omitted)")
+
     bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
     _db_option(bench)
     bench.add_argument("--scale", choices=list(SCALES), help="generate data/bench-SCALE.db first if missing")
@@ -91,6 +118,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     settings = current_settings(db_url=args.db)
     if args.if_missing and _has_cxdash_schema(settings.db_url):
+        from cxdash.auth.demo import create_demo_users
+
+        create_demo_users(settings.db_url, now=datetime.now(UTC))  # adds any demo account that is missing
         print(f"{settings.db_url} already holds cxdash data; keeping it (use --force to regenerate).")
         return 0
     end_date = args.end_date or datetime.now(ZoneInfo(settings.display_tz)).date()
@@ -100,22 +130,30 @@ def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     frames = generate(config, progress=_progress)
     write_tables(settings.db_url, frames, force=args.force, progress=_progress)
+    from cxdash.auth.demo import DEMO_USERS, create_demo_users
+
+    create_demo_users(settings.db_url, now=datetime.now(UTC))
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in frames.items() if frame.height > 100)
     print(f"Demo database ready at {settings.db_url} in {time.perf_counter() - started:.1f} s: {counts}.")
+    print("Demo accounts: " + ", ".join(f"{u} / {p}" for u, p, *_ in DEMO_USERS))
     return 0
 
 
 def _has_cxdash_schema(url: str) -> bool:
-    from cxdash.db.engine import check_schema, make_engine, sqlite_path
+    """True if `url` holds a cxdash database (upgrading an older one in place)."""
+    from cxdash.db.engine import check_schema, make_engine, sqlite_path, upgrade_schema
     from cxdash.errors import DatabaseError
 
     path = sqlite_path(url)
     if path is not None and not path.exists():
         return False
+    engine = make_engine(url)
     try:
-        check_schema(make_engine(url))
-    except DatabaseError:
-        return False
+        check_schema(engine)
+    except DatabaseError as exc:
+        if "older" not in str(exc):
+            return False
+        upgrade_schema(engine)  # an older cxdash database: add the new tables, keep the data
     return True
 
 
@@ -194,13 +232,81 @@ def run_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        raise InputError("The two passwords differ.")
+    return first
+
+
+def _teams(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def run_users(args: argparse.Namespace) -> int:
+    import getpass as _getpass
+
+    from cxdash.auth import store
+    from cxdash.db.engine import check_schema, make_engine
+
+    settings = current_settings(db_url=args.db)
+    engine = make_engine(settings.db_url)
+    check_schema(engine)
+    now = datetime.now(UTC)
+    actor = {"actor": f"cli:{_getpass.getuser()}", "client": "cli"}
+    try:
+        if args.action == "add":
+            store.add_user(
+                engine, args.username, _read_password(args), roles=args.roles, teams=_teams(args.teams) or (),
+                display_name=args.name, now=now, **actor,
+            )  # fmt: skip
+        elif args.action == "list":
+            with engine.connect() as conn:
+                users = store.list_users(conn)
+            rows = [
+                {"username": u.username, "name": u.display_name, "roles": list(u.roles),
+                 "teams": list(u.teams), "disabled": u.disabled}
+                for u in users
+            ]  # fmt: skip
+            if args.format == "json":
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for row in rows:
+                    state = "disabled" if row["disabled"] else "active"
+                    teams = ",".join(row["teams"]) or "-"
+                    print(
+                        f"{row['username']:<20}{','.join(row['roles']):<24}{teams:<12}{state:<10}{row['name']}"
+                    )
+            return 0
+        elif args.action in ("disable", "enable"):
+            store.set_disabled(engine, args.username, args.action == "disable", now=now, **actor)
+        elif args.action == "set-password":
+            store.set_password(engine, args.username, _read_password(args), now=now, **actor)
+        elif args.action == "set-roles":
+            store.set_roles(engine, args.username, args.roles, teams=_teams(args.teams), now=now, **actor)
+    except ValueError as exc:  # unknown roles
+        raise InputError(str(exc)) from exc
+    print(f"{args.action}: {args.username} done.")
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from cxdash.bench import run_benchmarks
 
     return run_benchmarks(args, progress=_progress)
 
 
-COMMANDS = {"demo": run_demo, "init-db": run_init_db, "kpis": run_kpis, "bench": run_bench}
+COMMANDS = {
+    "demo": run_demo,
+    "init-db": run_init_db,
+    "kpis": run_kpis,
+    "users": run_users,
+    "bench": run_bench,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,9 @@ class Settings:
     csat_threshold: int = 4
     churn_window_days: int = 180
     tiers: TierThresholds = TierThresholds()
+    session_secret: str = ""
+    session_idle_min: int = 30
+    session_max_hours: int = 12
 
 
 def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -39,6 +42,9 @@ def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Setti
         lang=env.get("CXDASH_LANG", defaults.lang),
         csat_threshold=int(env.get("CXDASH_CSAT_THRESHOLD", defaults.csat_threshold)),
         churn_window_days=int(env.get("CXDASH_CHURN_WINDOW_DAYS", defaults.churn_window_days)),
+        session_secret=env.get("CXDASH_SESSION_SECRET", ""),
+        session_idle_min=int(env.get("CXDASH_SESSION_IDLE_MIN", defaults.session_idle_min)),
+        session_max_hours=int(env.get("CXDASH_SESSION_MAX_HOURS", defaults.session_max_hours)),
     )
 
 

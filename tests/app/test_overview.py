@@ -2,12 +2,17 @@
 `python -m cxdash kpis` for the same period and scope."""
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cxdash.auth import store
+from cxdash.auth.demo import DEMO_USERS
+from cxdash.auth.startup import DEMO_SECRET
+from cxdash.db.engine import make_engine
 from cxdash.i18n import Translator
 from cxdash.kpi_report import kpi_report, read_kpi_frames, read_span
 from cxdash.metrics.kpis import HEADLINE_KPIS
@@ -25,16 +30,33 @@ def clear_caches():
     st.cache_resource.clear()
 
 
+def token_for(url: str, username: str) -> str:
+    """Log a demo account in as the login form would, and return its session token."""
+    password = next(p for u, p, *_ in DEMO_USERS if u == username)
+    engine = make_engine(url)
+    result = store.login(
+        engine, username, password, client="apptest", policy=store.SessionPolicy(secret=DEMO_SECRET.encode()),
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    engine.dispose()
+    assert result.ok
+    return result.token
+
+
 @pytest.fixture
 def app(monkeypatch, small_db):
     monkeypatch.setenv("CXDASH_DB_URL", small_db)
     monkeypatch.setenv("CXDASH_LANG", "zh")
+    tokens = {}
 
-    def run(**state) -> AppTest:
+    def run(user: str = "manager", **state) -> AppTest:
         # One run per state: with a pages/ folder AppTest reruns only the page script (Streamlit's
         # pages-directory mode), so each test sets the filters first and runs the whole app once.
         # Clicking through the widgets is covered by the browser tests.
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        if user:
+            tokens.setdefault(user, token_for(small_db, user))
+            at.session_state["cxdash_token"] = tokens[user]
         for key, value in state.items():
             at.session_state[key] = value
         return at.run()

@@ -1,123 +1,10 @@
-"""A real `streamlit run` driven by Playwright in Debian's Chromium: what a manager sees and clicks.
+"""What a manager sees and clicks in the browser: the Overview in both languages, periods, downloads."""
 
-Skips without /usr/bin/chromium on a developer's machine; fails under CXDASH_CI=1.
-"""
-
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import pytest
-
-from tests.conftest import need
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(small_db):
-    need(CHROMIUM.exists(), "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    port = free_port()
-    env = {**os.environ, "CXDASH_DB_URL": small_db, "CXDASH_LANG": "zh"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not start: " + (process.stdout.read() if process.stdout else ""))
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(CHROMIUM.exists(), "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 2600}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
-    yield page
-    context.close()
-    assert not errors, errors
-
-
-def settle(page) -> None:
-    """Wait until the script run that an action started has finished and the page is idle."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_timeout(300)
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+from tests.e2e.conftest import login, settle, shoot
 
 
 def test_overview_in_chinese_and_english(server, page):
-    page.goto(f"{server}/")
-    settle(page)
+    login(page, server)
     page.wait_for_selector("[data-testid=stMetric]")
     assert page.get_by_role("heading", name="总览").is_visible()
     assert page.locator("[data-testid=stMetric]").count() == 23
@@ -145,8 +32,7 @@ def test_overview_in_chinese_and_english(server, page):
 
 
 def test_changing_the_period_changes_the_cards(server, page):
-    page.goto(f"{server}/")
-    settle(page)
+    login(page, server)
     first_card = page.locator("[data-testid=stMetric]").first
     before = first_card.inner_text()
     page.locator("[data-testid=stSelectbox]").filter(has_text="选择周期").click()
@@ -163,8 +49,7 @@ def test_changing_the_period_changes_the_cards(server, page):
 
 
 def test_download_a_trend_table(server, page, tmp_path):
-    page.goto(f"{server}/")
-    settle(page)
+    login(page, server)
     page.get_by_text("查看数据表").first.click()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="下载 CSV").first.click()
@@ -179,8 +64,7 @@ def test_download_a_trend_table(server, page, tmp_path):
 
 
 def test_empty_filters_show_a_message(server, page):
-    page.goto(f"{server}/")
-    settle(page)
+    login(page, server)
     for label, option in (("团队", "电话客服组 (T01)"), ("渠道", "在线聊天")):
         page.locator("[data-testid=stMultiSelect]").filter(has_text=label).click()
         page.get_by_role("option", name=option).click()

@@ -1,5 +1,6 @@
 """The command line: subcommands, the kpis JSON contract, and clear errors with exit code 2."""
 
+import io
 import json
 import sqlite3
 
@@ -150,3 +151,51 @@ def test_demo_creates_a_database_and_prints_a_summary(capsys, tmp_path):
     )  # fmt: skip
     assert code == 0 and "Demo database ready" in out and "writing tickets" in err
     assert read_table(url, "annotations", ["label"])["label"].str.contains("new chat vendor").any()
+
+
+def test_users_commands(capsys, monkeypatch, tmp_path, small_frames):
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    write_tables(url, small_frames, force=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password 1\n"))
+    add = [
+        "add",
+        "lead9",
+        "--roles",
+        "team_lead",
+        "--teams",
+        "T01,T02",
+        "--name",
+        "组长九",
+        "--password-stdin",
+    ]
+    code, out, _ = run(capsys, "users", "--db", url, *add)
+    assert code == 0 and "done" in out
+    code, out, _ = run(capsys, "users", "--db", url, "list", "--format", "json")
+    (user,) = json.loads(out)
+    assert user == {"username": "lead9", "name": "组长九", "roles": ["team_lead"], "teams": ["T01", "T02"],
+                    "disabled": False}  # fmt: skip
+    assert run(capsys, "users", "--db", url, "set-roles", "lead9", "--roles", "analyst,viewer")[0] == 0
+    assert run(capsys, "users", "--db", url, "disable", "lead9")[0] == 0
+    code, out, _ = run(capsys, "users", "--db", url, "list")
+    assert "analyst,viewer" in out and "disabled" in out
+    assert run(capsys, "users", "--db", url, "enable", "lead9")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("密" * 26 + "\n"))
+    code, _, err = run(capsys, "users", "--db", url, "set-password", "lead9", "--password-stdin")
+    assert code == 2 and "72 bytes" in err
+    code, _, err = run(capsys, "users", "--db", url, "set-roles", "lead9", "--roles", "root")
+    assert code == 2 and "unknown role" in err
+    code, _, err = run(capsys, "users", "--db", url, "disable", "ghost")
+    assert code == 2 and "No user ghost" in err
+
+
+def test_init_db_upgrades_an_older_database_in_place(capsys, tmp_path, small_frames):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    write_tables(url, small_frames, force=False)
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.execute("DROP TABLE app_audit")
+    db.execute("UPDATE app_meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    code, out, _ = run(capsys, "init-db", "--db", url)
+    assert code == 0 and "Upgraded" in out
+    assert run(capsys, "kpis", "--db", url, "--period", "2026Q3")[0] == 0

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cxdash.auth.passwords import hash_password, verify_password
 from cxdash.auth.roles import parse_roles
-from cxdash.db.schema import AppAudit, AppLoginAttempt, AppSession, AppUser, AppUserTeam
+from cxdash.db.schema import AppAudit, AppLoginAttempt, AppMeta, AppSession, AppUser, AppUserTeam
 from cxdash.errors import InputError
 
 USER_FAILURE_LIMIT = 5
@@ -304,7 +304,7 @@ class SessionCheck:
 
 def check_session(engine: Engine, token: str | None, *, policy: SessionPolicy, now: datetime) -> SessionCheck:
     """The session's user if the token is live; expired sessions are revoked (and audited) on sight."""
-    if not token or len(token) > 200:
+    if not isinstance(token, str) or not token or len(token) > 200:
         return SessionCheck(None, "unknown")
     key = token_hash(token, policy)
     with engine.begin() as conn:
@@ -364,3 +364,33 @@ def read_audit(
     if username:
         query = query.where(AppAudit.username == username)
     return [{**row, "at": utc(row["at"])} for row in conn.execute(query).mappings()]
+
+
+def mark_demo(engine: Engine) -> None:
+    """Record that this database holds generated demo data (demo mode: shown on every page)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(AppMeta).where(AppMeta.key == "demo"))
+        conn.execute(sa.insert(AppMeta).values(key="demo", value="1"))
+
+
+def is_demo(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(AppMeta.value).where(AppMeta.key == "demo")).scalar() == "1"
+
+
+def active_sessions(conn: Connection, *, now: datetime, policy: SessionPolicy) -> list[dict]:
+    """Sessions not revoked and not yet past their idle or absolute limit."""
+    rows = conn.execute(
+        sa.select(AppSession.username, AppSession.created_at, AppSession.last_seen_at)
+        .where(AppSession.revoked_at.is_(None))
+        .order_by(AppSession.last_seen_at.desc())
+    ).mappings()
+    return [
+        {
+            "username": r["username"],
+            "created_at": utc(r["created_at"]),
+            "last_seen_at": utc(r["last_seen_at"]),
+        }
+        for r in rows
+        if now - utc(r["last_seen_at"]) <= policy.idle and now - utc(r["created_at"]) <= policy.absolute
+    ]

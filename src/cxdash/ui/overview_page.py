@@ -21,7 +21,7 @@ HOVER_FORMAT = {"%": ".1f", "score": ".2f", "currency": ",.2f", "count": ",.0f"}
 
 
 def render() -> None:
-    context = page_context()
+    context = page_context("overview")
     if context is None:
         st.stop()
     t = context.t

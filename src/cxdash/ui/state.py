@@ -7,6 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from cxdash.auth.roles import allowed_scope, sees_all_data
+from cxdash.auth.store import User
 from cxdash.config import Settings, current_settings
 from cxdash.domain import CHANNELS, SEGMENTS
 from cxdash.errors import InputError
@@ -29,6 +31,7 @@ class PageContext:
     scope: Scope
     options: KpiOptions
     version: str
+    user: User
 
 
 def settings() -> Settings:
@@ -59,8 +62,11 @@ def _default_period(periods: list[Period], data: Dataset, tz: str) -> Period:
     return (complete or periods)[-1]
 
 
-def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Period, Scope] | None:
-    """Period (quarter, month or a custom range) and scope; None while a custom range is incomplete."""
+def sidebar_filters(
+    t: Translator, data: Dataset, url: str, tz: str, user: User
+) -> tuple[Period, Scope] | None:
+    """Period (quarter, month or a custom range) and the scope the user chose, narrowed to what they may
+    see; None while a custom range is incomplete."""
     st.header(t("filters.header"))
     kind = remembered(
         st.segmented_control,
@@ -97,13 +103,18 @@ def sidebar_filters(t: Translator, data: Dataset, url: str, tz: str) -> tuple[Pe
             format_func=lambda label: t.period(by_label[label]),
         )
         period = by_label[chosen]
-    teams = dict(data.reference["teams"].select("team_id", "name").iter_rows())
-    scope = Scope(
+    teams = {
+        team: name
+        for team, name in data.reference["teams"].select("team_id", "name").iter_rows()
+        if sees_all_data(user.roles) or team in user.teams
+    }
+    chosen = Scope(
         teams=_picked("f_teams", t("filters.team"), list(teams), lambda v: f"{teams[v]} ({v})", t),
         channels=_picked("f_channels", t("filters.channel"), list(CHANNELS), lambda v: t(f"channel.{v}"), t),
         segments=_picked("f_segments", t("filters.segment"), list(SEGMENTS), lambda v: t(f"segment.{v}"), t),
         regions=_picked("f_regions", t("filters.region"), list(data.regions), str, t),
     )
+    scope = allowed_scope(user.roles, user.teams, chosen)
     return None if period is None else (period, scope)
 
 

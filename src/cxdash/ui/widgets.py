@@ -92,3 +92,12 @@ def chart_with_table(fig: go.Figure, table: pl.DataFrame, *, t: Translator, key:
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def chart_free_table(table: pl.DataFrame, *, t: Translator, key: str, file_name: str) -> None:
+    """A table shown as data (never as HTML or Markdown) with a CSV download of exactly it."""
+    st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
+    st.download_button(
+        t("chart.download_csv"), data=csv_bytes(table), file_name=file_name, mime="text/csv",
+        key=f"download_{key}", icon=":material/download:", on_click="ignore",
+    )  # fmt: skip
