@@ -109,3 +109,19 @@ def test_two_team_leads_one_after_the_other_see_only_their_team(server, page):
         page.keyboard.press("Escape")
         assert options == [team_name]
         logout(page)
+
+
+def test_a_forged_or_malformed_cookie_just_shows_the_login(server, browser):
+    parsed = server.removeprefix("http://")
+    host = parsed.split(":")[0]
+    for value in ("eyJhbGciOiJub25lIn0.eyJ1c2VybmFtZSI6ImFkbWluIn0.", "%%%garbage", "x" * 4000):
+        context = browser.new_context()
+        context.add_cookies([{"name": "cxdash_session", "value": value, "domain": host, "path": "/"}])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.goto(f"{server}/")
+        settle(page)
+        assert shows_login(page)
+        assert page.get_by_text("Traceback").count() == 0 and not errors
+        context.close()

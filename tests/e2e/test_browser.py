@@ -1,5 +1,9 @@
 """What a manager sees and clicks in the browser: the Overview in both languages, periods, downloads."""
 
+import json
+
+from cxdash.auth import store
+from cxdash.db.engine import make_engine
 from tests.e2e.conftest import login, settle, shoot
 
 
@@ -48,7 +52,7 @@ def test_changing_the_period_changes_the_cards(server, page):
     assert page.get_by_text("2026 Q1 (vs 2025 Q4").is_visible()
 
 
-def test_download_a_trend_table(server, page, tmp_path):
+def test_download_a_trend_table(server, page, tmp_path, small_db):
     login(page, server)
     page.get_by_text("查看数据表").first.click()
     with page.expect_download() as download_info:
@@ -61,6 +65,15 @@ def test_download_a_trend_table(server, page, tmp_path):
     lines = text.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("周期,")
     assert len(lines) == 1 + 8  # header and eight quarters
+    settle(page)
+    with make_engine(small_db).connect() as conn:
+        record = store.read_audit(conn, action="export", username="manager")[0]
+    detail = json.loads(record["detail"])
+    assert (detail["view"], detail["rows"], detail["filters"]["period"]) == (
+        "overview.trend.csat_pct",
+        8,
+        "2026Q3",
+    )
 
 
 def test_empty_filters_show_a_message(server, page):

@@ -160,3 +160,15 @@ def test_user_input_errors(engine):
         store.set_password(engine, "ghost", PASSWORD, now=T0)
     with pytest.raises(ValueError, match="unknown role"):
         store.set_roles(engine, "lead1", "superuser", now=T0)
+
+
+def test_unknown_and_known_users_cost_one_bcrypt_check_each(engine):
+    calls = []
+
+    def check(password, password_hash):
+        calls.append(password_hash)
+        return store.verify_password(password, password_hash)
+
+    for username in ("lead1", "nobody"):
+        store.login(engine, username, "wrong!", client="c", policy=POLICY, now=T0, check=check)
+    assert len(calls) == 2 and calls[1] is None  # the unknown user is checked (against the dummy hash) too

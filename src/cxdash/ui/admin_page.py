@@ -12,7 +12,7 @@ from cxdash.i18n import Translator
 from cxdash.ui import auth
 from cxdash.ui.loaders import dataset
 from cxdash.ui.shell import page_context
-from cxdash.ui.state import PageContext
+from cxdash.ui.state import PageContext, export_record
 from cxdash.ui.widgets import chart_free_table, error_boundary
 
 
@@ -50,9 +50,15 @@ def _render(context: PageContext, t: Translator) -> None:
                 "last_seen_at": t("admin.last_seen"),
             }
         )
-        chart_free_table(frame, t=t, key="sessions", file_name="cxdash_sessions.csv")
+        chart_free_table(
+            frame,
+            t=t,
+            key="sessions",
+            file_name="cxdash_sessions.csv",
+            record=export_record(context, "admin.sessions"),
+        )
     with audit_tab:
-        _audit(t, engine)
+        _audit(context, t, engine)
 
 
 def _users(context: PageContext, t: Translator, engine) -> None:
@@ -69,7 +75,9 @@ def _users(context: PageContext, t: Translator, engine) -> None:
             t("admin.disabled"): [u.disabled for u in users],
         }
     )
-    chart_free_table(table, t=t, key="users", file_name="cxdash_users.csv")
+    chart_free_table(
+        table, t=t, key="users", file_name="cxdash_users.csv", record=export_record(context, "admin.users")
+    )
     now = datetime.now(UTC)
     left, right = st.columns(2)
     with left, st.form("add_user", clear_on_submit=True):
@@ -127,7 +135,7 @@ def _apply(t: Translator, change) -> None:
     st.rerun()
 
 
-def _audit(t: Translator, engine) -> None:
+def _audit(context: PageContext, t: Translator, engine) -> None:
     left, right = st.columns(2)
     action = left.text_input(t("admin.filter_action"), key="audit_action")
     username = right.text_input(t("admin.filter_user"), key="audit_user")
@@ -140,4 +148,6 @@ def _audit(t: Translator, engine) -> None:
             "action": pl.String, "client": pl.String, "detail": pl.String,
         },
     )  # fmt: skip
-    chart_free_table(frame, t=t, key="audit", file_name="cxdash_audit.csv")
+    chart_free_table(
+        frame, t=t, key="audit", file_name="cxdash_audit.csv", record=export_record(context, "admin.audit")
+    )

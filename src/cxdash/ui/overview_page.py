@@ -12,7 +12,7 @@ from cxdash.overview import KPI_GROUPS, KpiCard
 from cxdash.periods import parse_period
 from cxdash.ui.loaders import OverviewData, dataset, overview_data
 from cxdash.ui.shell import page_context
-from cxdash.ui.state import PageContext, remembered, remembered_value
+from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
 from cxdash.ui.widgets import chart_with_table, empty_state, error_boundary, kpi_card
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
@@ -139,7 +139,10 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             pl.col("n").alias(t("chart.n")),
         )
         with columns[i % 2]:
-            chart_with_table(fig, table, t=t, key=f"trend_{name}", file_name=f"cxdash_{name}_{kind}.csv")
+            chart_with_table(
+                fig, table, t=t, key=f"trend_{name}", file_name=f"cxdash_{name}_{kind}.csv",
+                record=export_record(context, f"overview.trend.{name}"),
+            )  # fmt: skip
 
 
 def _quality(t: Translator, data: OverviewData) -> None:

@@ -16,7 +16,9 @@ from cxdash.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, normalise_languag
 from cxdash.metrics.kpis import KpiOptions
 from cxdash.metrics.scope import Scope
 from cxdash.periods import Period, PeriodKind, custom_period, local_date
+from cxdash.ui.auth import client_id
 from cxdash.ui.loaders import Dataset, available_periods
+from cxdash.ui.widgets import ExportRecord
 
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("quarter", "month", "custom")
 
@@ -177,3 +179,14 @@ def _custom(picked: object, t: Translator) -> Period | None:
 
 def kpi_options(config: Settings) -> KpiOptions:
     return KpiOptions(csat_threshold=config.csat_threshold, churn_window_days=config.churn_window_days)
+
+
+def export_record(context: PageContext, view: str) -> ExportRecord:
+    """The audit record of a download on a page: the user, the view and its filters."""
+    return ExportRecord(
+        url=context.settings.db_url,
+        username=context.user.username,
+        client=client_id(),
+        view=view,
+        filters={"period": context.period.label, "scope": context.scope.as_dict()},
+    )

@@ -4,15 +4,19 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from cxdash.auth import store
 from cxdash.errors import CxdashError
 from cxdash.i18n import Translator
 from cxdash.overview import KpiCard
 from cxdash.reports.export import csv_bytes
+from cxdash.ui import auth
 
 log = logging.getLogger("cxdash.ui")
 STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
@@ -78,26 +82,59 @@ def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_t
                 st.caption(target_text)
 
 
-def chart_with_table(fig: go.Figure, table: pl.DataFrame, *, t: Translator, key: str, file_name: str) -> None:
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """What the audit log keeps of a download: who, from where, which view with which filters."""
+
+    url: str
+    username: str
+    client: str
+    view: str
+    filters: dict
+
+
+def _audit_export(record: ExportRecord, file_name: str, rows: int) -> None:
+    with auth.auth_engine(record.url).begin() as conn:
+        store.write_audit(
+            conn, now=datetime.now(UTC), action="export", username=record.username, client=record.client,
+            view=record.view, file=file_name, rows=rows, filters=record.filters,
+        )  # fmt: skip
+
+
+def _download(
+    table: pl.DataFrame, *, t: Translator, key: str, file_name: str, record: ExportRecord | None
+) -> None:
+    st.download_button(
+        t("chart.download_csv"),
+        data=csv_bytes(table),
+        file_name=file_name,
+        mime="text/csv",
+        key=f"download_{key}",
+        icon=":material/download:",
+        on_click=_audit_export if record else "ignore",
+        args=(record, file_name, table.height) if record else None,
+    )
+
+
+def chart_with_table(
+    fig: go.Figure,
+    table: pl.DataFrame,
+    *,
+    t: Translator,
+    key: str,
+    file_name: str,
+    record: ExportRecord | None,
+) -> None:
     """The chart, then an expander with its data table and a CSV download of exactly that table."""
     st.plotly_chart(fig, key=f"chart_{key}", config=PLOTLY_CONFIG, width="stretch")
     with st.expander(t("chart.show_table")):
         st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
-        st.download_button(
-            t("chart.download_csv"),
-            data=csv_bytes(table),
-            file_name=file_name,
-            mime="text/csv",
-            key=f"download_{key}",
-            icon=":material/download:",
-            on_click="ignore",
-        )
+        _download(table, t=t, key=key, file_name=file_name, record=record)
 
 
-def chart_free_table(table: pl.DataFrame, *, t: Translator, key: str, file_name: str) -> None:
+def chart_free_table(
+    table: pl.DataFrame, *, t: Translator, key: str, file_name: str, record: ExportRecord | None
+) -> None:
     """A table shown as data (never as HTML or Markdown) with a CSV download of exactly it."""
     st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
-    st.download_button(
-        t("chart.download_csv"), data=csv_bytes(table), file_name=file_name, mime="text/csv",
-        key=f"download_{key}", icon=":material/download:", on_click="ignore",
-    )  # fmt: skip
+    _download(table, t=t, key=key, file_name=file_name, record=record)
