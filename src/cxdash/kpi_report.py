@@ -6,7 +6,7 @@ from datetime import datetime
 import polars as pl
 
 from cxdash.errors import InputError
-from cxdash.load import read_data_span, read_table
+from cxdash.load import read_data_span, read_tables
 from cxdash.metrics.kpis import HEADLINE_KPIS, KPI_COLUMNS, KpiFrames, KpiOptions, Window, headline_kpis
 from cxdash.metrics.scope import Scope, scoped
 from cxdash.periods import Period, PeriodKind, local_date, periods_between
@@ -34,9 +34,7 @@ def read_span(url: str) -> DataSpan:
 
 def read_kpi_frames(url: str) -> KpiFrames:
     """The columns the headline KPIs need, read once."""
-    return KpiFrames(
-        **{table: read_table(url, table, columns).lazy() for table, columns in KPI_COLUMNS.items()}
-    )
+    return KpiFrames(**{table: frame.lazy() for table, frame in read_tables(url, KPI_COLUMNS).items()})
 
 
 def periods_with_data(kind: PeriodKind, span: DataSpan, tz: str) -> list[Period]:

@@ -11,18 +11,13 @@ from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.ui import auth
 from cxdash.ui.loaders import dataset
-from cxdash.ui.shell import page_context
+from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record
-from cxdash.ui.widgets import chart_free_table, error_boundary
+from cxdash.ui.widgets import chart_free_table
 
 
 def render() -> None:
-    context = page_context("admin")
-    if context is None:
-        st.stop()
-    t = context.t
-    with error_boundary(t):
-        _render(context, t)
+    run_page("admin", _render)
 
 
 def _render(context: PageContext, t: Translator) -> None:
@@ -148,6 +143,7 @@ def _audit(context: PageContext, t: Translator, engine) -> None:
             "action": pl.String, "client": pl.String, "detail": pl.String,
         },
     )  # fmt: skip
+    frame = frame.rename({column: t(f"admin.col_{column}") for column in frame.columns})
     chart_free_table(
         frame, t=t, key="audit", file_name="cxdash_audit.csv", record=export_record(context, "admin.audit")
     )

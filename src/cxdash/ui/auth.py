@@ -41,7 +41,8 @@ def policy(config: Settings, *, demo: bool) -> store.SessionPolicy:
 
 
 def client_id() -> str:
-    return st.context.ip_address or "unknown"
+    """The browser's address (Streamlit gives none for localhost, which then counts as one client)."""
+    return st.context.ip_address or "localhost"
 
 
 def _now() -> datetime:

@@ -14,7 +14,7 @@ import streamlit as st
 from cxdash.db.engine import check_schema, make_engine, sqlite_path
 from cxdash.errors import DatabaseError
 from cxdash.kpi_report import DataSpan, periods_with_data, read_span
-from cxdash.load import read_table
+from cxdash.load import read_tables
 from cxdash.metrics.kpis import KPI_COLUMNS, KpiFrames, KpiOptions
 from cxdash.metrics.scope import Scope, scoped
 from cxdash.overview import (
@@ -61,8 +61,9 @@ class Dataset:
 def dataset(url: str, version: str) -> Dataset:
     """The KPI tables and reference tables, read-only, shared by every session of this process."""
     check_schema(make_engine(url))
-    tables = {table: read_table(url, table, columns) for table, columns in KPI_COLUMNS.items()}
-    reference = {table: read_table(url, table, columns) for table, columns in REFERENCE_TABLES.items()}
+    everything = read_tables(url, {**KPI_COLUMNS, **REFERENCE_TABLES})
+    tables = {table: everything[table] for table in KPI_COLUMNS}
+    reference = {table: everything[table] for table in REFERENCE_TABLES}
     regions = tuple(sorted(tables["customers"]["region"].cast(pl.String).drop_nulls().unique().to_list()))
     return Dataset(
         frames=KpiFrames(**{name: frame.lazy() for name, frame in tables.items()}),

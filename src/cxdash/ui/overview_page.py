@@ -4,6 +4,7 @@ trend charts with annotations; a data-quality summary."""
 import polars as pl
 import streamlit as st
 
+from cxdash.auth.roles import NO_TEAM
 from cxdash.charts.trends import TrendLabels, kpi_trend_line
 from cxdash.i18n import Translator
 from cxdash.metrics.kpis import KPI_BY_NAME
@@ -11,9 +12,9 @@ from cxdash.metrics.scope import Scope
 from cxdash.overview import KPI_GROUPS, KpiCard
 from cxdash.periods import parse_period
 from cxdash.ui.loaders import OverviewData, dataset, overview_data
-from cxdash.ui.shell import page_context
+from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
-from cxdash.ui.widgets import chart_with_table, empty_state, error_boundary, kpi_card
+from cxdash.ui.widgets import chart_with_table, empty_state, kpi_card
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
 TREND_KINDS = ("quarter", "month")
@@ -21,16 +22,11 @@ HOVER_FORMAT = {"%": ".1f", "score": ".2f", "currency": ",.2f", "count": ",.0f"}
 
 
 def render() -> None:
-    context = page_context("overview")
-    if context is None:
-        st.stop()
-    t = context.t
-    with error_boundary(t):
-        _render(context, t)
+    run_page("overview", _render)
 
 
 def _scope_text(t: Translator, scope: Scope, teams: dict[str, str]) -> str:
-    parts = [", ".join(teams.get(v, v) for v in scope.teams)]
+    parts = [", ".join(teams.get(v, v) for v in scope.teams if v != NO_TEAM)]
     parts += [", ".join(t(f"channel.{v}") for v in scope.channels)]
     parts += [", ".join(t(f"segment.{v}") for v in scope.segments), ", ".join(scope.regions)]
     return " / ".join(p for p in parts if p) or t("overview.scope_all")

@@ -2,6 +2,7 @@
 data as-of, global filters)."""
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +166,12 @@ def page_context(page: str) -> PageContext | None:
         st.error(context.t("app.forbidden"), icon=":material/block:")
         st.stop()
     return context
+
+
+def run_page(page: str, body: Callable[[PageContext, Translator], None]) -> None:
+    """A page script's whole life: the session and role check, then the body inside the error boundary."""
+    context = page_context(page)
+    if context is None:
+        st.stop()
+    with error_boundary(context.t):
+        body(context, context.t)
