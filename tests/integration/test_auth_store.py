@@ -172,3 +172,20 @@ def test_unknown_and_known_users_cost_one_bcrypt_check_each(engine):
     for username in ("lead1", "nobody"):
         store.login(engine, username, "wrong!", client="c", policy=POLICY, now=T0, check=check)
     assert len(calls) == 2 and calls[1] is None  # the unknown user is checked (against the dummy hash) too
+
+
+def test_a_download_is_made_only_after_its_audit_record(engine):
+    import polars as pl
+
+    from cxdash.ui.widgets import ExportRecord, audited_csv
+
+    record = ExportRecord(
+        url="", username="lead1", client="c", view="overview.trend.csat_pct", filters={"period": "2026Q3"}
+    )
+    table = pl.DataFrame({"周期": ["2026Q3"], "数值": [81.5]})
+    assert audited_csv(engine, record, "x.csv", table).startswith(b"\xef\xbb\xbf")
+    assert json.loads(audit(engine, "export")[0]["detail"])["rows"] == 1
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE app_audit"))
+    with pytest.raises(sa.exc.OperationalError):
+        audited_csv(engine, record, "x.csv", table)

@@ -6,10 +6,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from cxdash.auth import store
 from cxdash.errors import CxdashError
@@ -93,26 +95,34 @@ class ExportRecord:
     filters: dict
 
 
-def _audit_export(record: ExportRecord, file_name: str, rows: int) -> None:
-    with auth.auth_engine(record.url).begin() as conn:
+def audited_csv(engine: Engine, record: ExportRecord, file_name: str, table: pl.DataFrame) -> bytes:
+    """The CSV of a download, produced only once its audit record is written (no record, no file)."""
+    data = csv_bytes(table)
+    with engine.begin() as conn:
         store.write_audit(
             conn, now=datetime.now(UTC), action="export", username=record.username, client=record.client,
-            view=record.view, file=file_name, rows=rows, filters=record.filters,
+            view=record.view, file=file_name, rows=table.height, filters=record.filters,
         )  # fmt: skip
+    return data
 
 
 def _download(
     table: pl.DataFrame, *, t: Translator, key: str, file_name: str, record: ExportRecord | None
 ) -> None:
+    # With a record, the file is made on click (a deferred download), after the audit record is written.
+    data = (
+        partial(audited_csv, auth.auth_engine(record.url), record, file_name, table)
+        if record
+        else csv_bytes(table)
+    )
     st.download_button(
         t("chart.download_csv"),
-        data=csv_bytes(table),
+        data=data,
         file_name=file_name,
         mime="text/csv",
         key=f"download_{key}",
         icon=":material/download:",
-        on_click=_audit_export if record else "ignore",
-        args=(record, file_name, table.height) if record else None,
+        on_click="ignore",
     )
 
 
