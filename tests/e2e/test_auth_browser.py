@@ -125,3 +125,16 @@ def test_a_forged_or_malformed_cookie_just_shows_the_login(server, browser):
         assert shows_login(page)
         assert page.get_by_text("Traceback").count() == 0 and not errors
         context.close()
+
+
+def test_the_language_chosen_on_the_login_page_is_kept_after_login(server, page):
+    page.goto(f"{server}/")
+    settle(page)
+    page.get_by_role("radio", name="English", exact=True).click()
+    settle(page)
+    page.get_by_label("Username").fill("manager")
+    page.get_by_role("textbox", name="Password").fill("demo-manager-2026")
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    page.wait_for_selector("[data-testid=stMetric]", timeout=60_000)
+    assert page.get_by_role("heading", name="Overview").is_visible()

@@ -55,8 +55,11 @@ def test_changing_the_period_changes_the_cards(server, page):
 def test_download_a_trend_table(server, page, tmp_path, small_db):
     login(page, server)
     page.get_by_text("查看数据表").first.click()
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="下载 CSV").first.click()
+    settle(page)
+    button = page.get_by_role("button", name="下载 CSV").first
+    button.wait_for(state="visible")
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
     download = download_info.value
     target = tmp_path / download.suggested_filename
     download.save_as(target)

@@ -79,8 +79,10 @@ def _users(context: PageContext, t: Translator, engine) -> None:
         st.subheader(t("admin.add_user"))
         username = st.text_input(t("login.username"))
         name = st.text_input(t("admin.name"))
-        roles = st.multiselect(t("admin.roles"), ROLES, format_func=lambda r: t(f"role.{r}"))
-        lead_teams = st.multiselect(t("admin.teams"), teams)
+        roles = st.multiselect(
+            t("admin.roles"), ROLES, format_func=lambda r: t(f"role.{r}"), placeholder=t("admin.choose")
+        )
+        lead_teams = st.multiselect(t("admin.teams"), teams, placeholder=t("admin.choose"))
         password = st.text_input(t("login.password"), type="password")
         if st.form_submit_button(t("admin.add_user"), icon=":material/person_add:"):
             _apply(
@@ -99,10 +101,14 @@ def _users(context: PageContext, t: Translator, engine) -> None:
             return
         with st.form("roles_form"):
             roles = st.multiselect(
-                t("admin.roles"), ROLES, default=list(user.roles), format_func=lambda r: t(f"role.{r}")
-            )
+                t("admin.roles"), ROLES, default=list(user.roles), format_func=lambda r: t(f"role.{r}"),
+                placeholder=t("admin.choose"),
+            )  # fmt: skip
             lead_teams = st.multiselect(
-                t("admin.teams"), teams, default=[x for x in user.teams if x in teams]
+                t("admin.teams"),
+                teams,
+                default=[x for x in user.teams if x in teams],
+                placeholder=t("admin.choose"),
             )
             if st.form_submit_button(t("admin.save_roles")):
                 _apply(

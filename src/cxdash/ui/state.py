@@ -40,19 +40,33 @@ def settings() -> Settings:
     return current_settings()
 
 
+LANG_KEY = "lang"  # the session's language; the switch widget itself is keyed LANG_SWITCH_KEY
+LANG_SWITCH_KEY = "lang_switch"
+
+
 def translator() -> Translator:
-    """The session's language (the sidebar switch), defaulting to the CXDASH_LANG setting."""
-    if st.session_state.get("lang") not in LANGUAGES:
-        st.session_state["lang"] = normalise_language(settings().lang)
-    return Translator(st.session_state["lang"])
+    """The session's language: the switch's newest value, else the remembered one, else CXDASH_LANG.
+
+    The value is kept under a key of its own because the switch is drawn by different pages (the
+    login page, then the app's frame) and Streamlit forgets a widget's state when a run does not draw it.
+    """
+    for key in (LANG_SWITCH_KEY, LANG_KEY):
+        if st.session_state.get(key) in LANGUAGES:
+            st.session_state[LANG_KEY] = st.session_state[key]
+            return Translator(st.session_state[key])
+    st.session_state[LANG_KEY] = normalise_language(settings().lang)
+    return Translator(st.session_state[LANG_KEY])
 
 
 def language_switch() -> None:
+    lang = translator().lang
+    if st.session_state.get(LANG_SWITCH_KEY) not in LANGUAGES:
+        st.session_state[LANG_SWITCH_KEY] = lang
     st.segmented_control(
-        translator()("filters.language"),
+        Translator(lang)("filters.language"),
         LANGUAGES,
         format_func=LANGUAGE_NAMES.get,
-        key="lang",
+        key=LANG_SWITCH_KEY,
         required=True,
     )
 
