@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from cxdash.db.engine import adbc_uri, make_engine, sqlite_path
-from cxdash.db.schema import Base
+from cxdash.db.schema import BUSINESS_TABLES, Base
 from cxdash.domain import CATEGORICAL_COLUMNS, ENUM_COLUMNS
 from cxdash.errors import DatabaseError
 
@@ -230,3 +230,26 @@ def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
 
 def _min_or_none(values: Iterable[datetime | None]) -> datetime | None:
     return min((v for v in values if v is not None), default=None)
+
+
+def read_business_version(url: str) -> str:
+    """A fingerprint of the business tables that the app's own writes (sessions, audit) leave alone.
+
+    SQLite: the largest rowid of each business table, which every insert moves, read in O(1).
+    Other databases: data_as_of (the latest timestamp anywhere in the business tables).
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                parts = [
+                    str(conn.execute(sa.text(f"SELECT max(rowid) FROM {table}")).scalar())
+                    for table in BUSINESS_TABLES
+                ]
+                return "rowid:" + ",".join(parts)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.") from exc
+    finally:
+        engine.dispose()
+    _, data_as_of = read_data_span(url)
+    return f"as_of:{data_as_of.isoformat() if data_as_of else '-'}"

@@ -5,7 +5,6 @@ version that changes when the data does. Results go through `st.cache_data`, bou
 scope and every option in the key.
 """
 
-import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -14,7 +13,7 @@ import streamlit as st
 from cxdash.db.engine import check_schema, make_engine, sqlite_path
 from cxdash.errors import DatabaseError
 from cxdash.kpi_report import DataSpan, periods_with_data, read_span
-from cxdash.load import read_tables
+from cxdash.load import read_business_version
 from cxdash.metrics.kpis import KPI_COLUMNS, KpiFrames, KpiOptions
 from cxdash.metrics.scope import Scope, scoped
 from cxdash.overview import (
@@ -27,6 +26,7 @@ from cxdash.overview import (
     resolve_targets,
 )
 from cxdash.periods import Period, PeriodKind
+from cxdash.snapshot import read_tables_snapshot
 
 REFERENCE_TABLES = {
     "teams": ["team_id", "name"],
@@ -37,14 +37,11 @@ REFERENCE_TABLES = {
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
 def data_version(url: str) -> str:
-    """Changes whenever the data does: the file's size and time for SQLite, data_as_of otherwise."""
+    """Changes whenever the business data does (not on the app's own session and audit writes)."""
     path = sqlite_path(url)
-    if path is not None:
-        if not path.exists():
-            raise DatabaseError(f"{path} does not exist. Create it with `python -m cxdash demo`.")
-        stat = path.stat()
-        return f"{stat.st_size}-{stat.st_mtime_ns}"
-    return read_span(url).data_as_of.isoformat() + f"@{int(time.time() // 300)}"
+    if path is not None and not path.exists():
+        raise DatabaseError(f"{path} does not exist. Create it with `python -m cxdash demo`.")
+    return read_business_version(url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +58,7 @@ class Dataset:
 def dataset(url: str, version: str) -> Dataset:
     """The KPI tables and reference tables, read-only, shared by every session of this process."""
     check_schema(make_engine(url))
-    everything = read_tables(url, {**KPI_COLUMNS, **REFERENCE_TABLES})
+    everything = read_tables_snapshot(url, {**KPI_COLUMNS, **REFERENCE_TABLES}, version=version)
     tables = {table: everything[table] for table in KPI_COLUMNS}
     reference = {table: everything[table] for table in REFERENCE_TABLES}
     regions = tuple(sorted(tables["customers"]["region"].cast(pl.String).drop_nulls().unique().to_list()))
