@@ -15,7 +15,6 @@ from cxdash.metrics.kpis import (
     KpiSpec,
     KpiValue,
     Window,
-    headline_kpis,
     headline_kpis_many,
 )
 from cxdash.periods import Period
@@ -74,13 +73,6 @@ class PeriodResult:
     @property
     def exposure_days(self) -> float:
         return max((self.window.as_of - self.window.start).total_seconds() / 86400, 0.0)
-
-
-def period_result(
-    frames: KpiFrames, period: Period, *, tz: str, data_as_of: datetime, options: KpiOptions
-) -> PeriodResult:
-    window = Window.of(period, tz=tz, data_as_of=data_as_of)
-    return PeriodResult(window=window, kpis=headline_kpis(frames, window, options))
 
 
 def change_p_value(
@@ -176,17 +168,49 @@ def kpi_cards(
     return cards
 
 
-def kpi_series(
-    frames: KpiFrames, periods: Sequence[Period], *, tz: str, data_as_of: datetime, options: KpiOptions
-) -> pl.DataFrame:
-    """Long table of every headline KPI per period: period, period_start, kpi, value, n."""
+@dataclass(frozen=True, slots=True)
+class OverviewResults:
+    current: PeriodResult
+    previous: PeriodResult | None  # None when the period lies before the data
+    last_year: PeriodResult | None
+    series: pl.DataFrame  # period, period_start, kpi, value, n, partial (still running at data_as_of)
+
+
+def overview_results(
+    frames: KpiFrames,
+    period: Period,
+    trend_periods: Sequence[Period],
+    *,
+    tz: str,
+    data_first: datetime,
+    data_as_of: datetime,
+    options: KpiOptions,
+) -> OverviewResults:
+    """The chosen period, the one before, the same one a year earlier and the trend periods: every
+    headline KPI of each, computed in one parallel collect (periods that repeat are computed once)."""
+    compared = [period, period.previous(), period.same_last_year()]
+    periods = list({p.label: p for p in [*compared, *trend_periods]}.values())
     windows = [Window.of(p, tz=tz, data_as_of=data_as_of) for p in periods]
-    per_period = headline_kpis_many(frames, windows, options)
-    return pl.DataFrame(
+    results = {
+        p.label: PeriodResult(window=w, kpis=kpis)
+        for p, w, kpis in zip(periods, windows, headline_kpis_many(frames, windows, options), strict=True)
+    }
+
+    def with_data(p: Period) -> PeriodResult | None:
+        return results[p.label] if p.end(tz) > data_first else None
+
+    series = pl.DataFrame(
         [
-            {"period": p.label, "period_start": p.start_date, "kpi": name, "value": kpi.value, "n": kpi.n}
-            for p, kpis in zip(periods, per_period, strict=True)
-            for name, kpi in kpis.items()
+            {
+                "period": p.label,
+                "period_start": p.start_date,
+                "kpi": name,
+                "value": kpi.value,
+                "n": kpi.n,
+                "partial": results[p.label].window.as_of < results[p.label].window.end,
+            }
+            for p in trend_periods
+            for name, kpi in results[p.label].kpis.items()
         ],
         schema={
             "period": pl.String,
@@ -194,8 +218,10 @@ def kpi_series(
             "kpi": pl.String,
             "value": pl.Float64,
             "n": pl.Int64,
+            "partial": pl.Boolean,
         },
     )
+    return OverviewResults(results[period.label], with_data(compared[1]), with_data(compared[2]), series)
 
 
 SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}

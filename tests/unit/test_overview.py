@@ -119,3 +119,29 @@ def test_data_quality_counts_contract_breaks():
         "tickets_without_customer": 1,
         "scores_out_of_range": 1,
     }
+
+
+def test_overview_results_share_one_computation_and_mark_the_running_period():
+    from cxdash.metrics.kpis import KpiOptions
+    from cxdash.overview import overview_results
+    from cxdash.periods import parse_period
+
+    frames = kpi_frames(
+        tickets=[
+            {"created_at": at("2026-05-01")},
+            {"created_at": at("2026-08-01")},
+            {"created_at": at("2026-08-02")},
+            {"created_at": at("2026-10-05")},
+        ]
+    )
+    trend = [parse_period(q) for q in ("2026Q2", "2026Q3", "2026Q4")]
+    results = overview_results(
+        frames, parse_period("2026Q3"), trend, tz="UTC", data_first=at("2026-01-01"),
+        data_as_of=at("2026-10-05"), options=KpiOptions(),
+    )  # fmt: skip
+    assert results.current.kpis["tickets"].value == 2.0
+    assert results.previous.kpis["tickets"].value == 1.0
+    assert results.last_year is None  # 2025Q3 lies before the data
+    tickets = results.series.filter(pl.col("kpi") == "tickets")
+    assert tickets["value"].to_list() == [1.0, 2.0, 1.0]
+    assert tickets["partial"].to_list() == [False, False, True]

@@ -1,5 +1,7 @@
 """Password hashing with bcrypt (the hash streamlit-authenticator checks)."""
 
+from collections.abc import Callable
+
 import bcrypt
 
 from cxdash.errors import InputError
@@ -26,14 +28,19 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode()
 
 
-def verify_password(password: str, password_hash: str | None) -> bool:
-    """True if `password` matches; an unknown user (hash None) is checked against a dummy hash."""
-    encoded = password.encode("utf-8")
-    if len(encoded) > MAX_PASSWORD_BYTES:
+def _bcrypt_checkpw(password: str, password_hash: str) -> bool:
+    return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode())
+
+
+def verify_password(
+    password: str, password_hash: str | None, *, checkpw: Callable[[str, str], bool] = _bcrypt_checkpw
+) -> bool:
+    """True if `password` matches; an unknown user (hash None) is checked against a dummy hash, so
+    both cost one bcrypt check. `checkpw` is the bcrypt check to use (the login form's, in the app)."""
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         return False
-    target = (password_hash or DUMMY_HASH).encode()
     try:
-        matches = bcrypt.checkpw(encoded, target)
+        matches = checkpw(password, password_hash or DUMMY_HASH)
     except ValueError:
         return False
-    return matches and password_hash is not None
+    return bool(matches) and password_hash is not None

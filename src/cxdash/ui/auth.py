@@ -6,6 +6,7 @@ no-op controller), and users, throttling, sessions and the audit log are cxdash'
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 import streamlit as st
@@ -14,7 +15,7 @@ from streamlit_authenticator.utilities.hasher import Hasher
 
 from cxdash.auth import store
 from cxdash.auth.demo import DEMO_USERS
-from cxdash.auth.passwords import DUMMY_HASH, MAX_PASSWORD_BYTES
+from cxdash.auth.passwords import MAX_PASSWORD_BYTES, verify_password
 from cxdash.auth.startup import DEMO_SECRET
 from cxdash.config import Settings
 from cxdash.db.engine import make_engine
@@ -98,13 +99,8 @@ class _NoCookies:
         return None
 
 
-def _bcrypt_check(password: str, password_hash: str | None) -> bool:
-    """streamlit-authenticator's bcrypt check; unknown users cost the same against a dummy hash."""
-    try:
-        matches = Hasher.check_pw(password, password_hash or DUMMY_HASH)
-    except ValueError:
-        return False
-    return bool(matches) and password_hash is not None
+# streamlit-authenticator's bcrypt check, behind cxdash's rules (dummy hash, 72-byte limit).
+_form_check = partial(verify_password, checkpw=Hasher.check_pw)
 
 
 class _DatabaseLogin:
@@ -126,7 +122,7 @@ class _DatabaseLogin:
             return False
         result = store.login(
             auth_engine(self.url), username, password, client=client_id(), policy=self.policy, now=_now(),
-            check=_bcrypt_check,
+            check=_form_check,
         )  # fmt: skip
         if result.retry_after is not None:
             st.session_state[MESSAGE_KEY] = (

@@ -21,8 +21,7 @@ from cxdash.overview import (
     PeriodResult,
     data_quality,
     kpi_cards,
-    kpi_series,
-    period_result,
+    overview_results,
     resolve_targets,
 )
 from cxdash.periods import Period, PeriodKind
@@ -91,17 +90,14 @@ def overview_data(
     """Cards (with previous period and last year) and the trend series of one period and scope."""
     data = dataset(url, version)
     frames = scoped(data.frames, scope)
-    as_of = data.span.data_as_of
-
-    def result(p: Period) -> PeriodResult | None:
-        if p.end(tz) <= data.span.first:
-            return None
-        return period_result(frames, p, tz=tz, data_as_of=as_of, options=options)
-
-    current = result(period) or period_result(frames, period, tz=tz, data_as_of=as_of, options=options)
-    targets = resolve_targets(data.reference["kpi_targets"], period_label=period.label, teams=scope.teams)
-    cards = kpi_cards(current, result(period.previous()), result(period.same_last_year()), targets)
     trend_periods = periods_with_data(trend_kind, data.span, tz)[-8 if trend_kind == "quarter" else -24 :]
-    series = kpi_series(frames, trend_periods, tz=tz, data_as_of=as_of, options=options)
+    results = overview_results(
+        frames, period, trend_periods, tz=tz, data_first=data.span.first, data_as_of=data.span.data_as_of,
+        options=options,
+    )  # fmt: skip
+    current = results.current
+    targets = resolve_targets(data.reference["kpi_targets"], period_label=period.label, teams=scope.teams)
+    cards = kpi_cards(current, results.previous, results.last_year, targets)
+    series = results.series
     has_data = current.kpis["tickets"].n > 0 or current.kpis["revenue"].n > 0
     return OverviewData(cards, series, current, has_data, data_quality(frames, current.window))
