@@ -4,6 +4,7 @@ import os
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from cxdash.auth.demo import create_demo_users
 from cxdash.demo.generator import DemoConfig, generate
@@ -12,6 +13,7 @@ from cxdash.demo.writer import write_tables
 SMALL = DemoConfig(scale="small", seed=7, end_date=date(2026, 11, 15), locale="zh_CN")
 MEDIUM = DemoConfig(scale="medium", seed=11, end_date=date(2026, 11, 15), locale="zh_CN")
 IN_CI = os.environ.get("CXDASH_CI") == "1"
+PG_URL = os.environ.get("CXDASH_TEST_PG_URL", "")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -40,3 +42,21 @@ def small_db(tmp_path_factory, small_frames) -> str:
     write_tables(url, small_frames, force=False)
     create_demo_users(url, now=datetime.now(UTC))
     return url
+
+
+def _reachable(url: str) -> bool:
+    if not url:
+        return False
+    try:
+        with sa.create_engine(url).connect():
+            return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def pg_db(small_frames):
+    """The small demo written to the PostgreSQL test database (each module starts from it afresh)."""
+    need(_reachable(PG_URL), f"no PostgreSQL at CXDASH_TEST_PG_URL={PG_URL!r}")
+    write_tables(PG_URL, small_frames, force=True)
+    return PG_URL

@@ -1,12 +1,18 @@
 """A Parquet snapshot of the tables a process loads, per data version, beside a SQLite database.
 
-Reading the snapshot is ~50× faster than reading SQLite (PERFORMANCE.md); a new data version (the
-file changed) makes a new snapshot and removes the old ones. Only for SQLite files: a server
+Reading the snapshot is ~50× faster than reading SQLite (PERFORMANCE.md). Each file name starts
+with the data version it holds (`v<version>_<table>-<digest>.parquet`); as soon as a process reads
+a new version, every file of an older one goes, whatever table it holds: a row erased from the
+database (a customer's personal data) must not live on in a file. Only for SQLite files: a server
 database has no file to sit beside, and is read directly.
 """
 
 import hashlib
 import json
+import os
+import re
+import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +22,7 @@ from cxdash.db.engine import sqlite_path
 from cxdash.load import read_tables
 
 SNAPSHOT_DIR = ".cxdash-snapshot"
+_TOKEN = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
 def snapshot_dir(url: str) -> Path | None:
@@ -23,31 +30,63 @@ def snapshot_dir(url: str) -> Path | None:
     return None if path is None else path.resolve().parent / SNAPSHOT_DIR / path.name
 
 
-def _key(version: str, table: str, columns: Sequence[str] | None) -> str:
-    digest = hashlib.sha256(json.dumps([version, table, list(columns or [])]).encode()).hexdigest()[:16]
-    return f"{table}-{digest}.parquet"
+def version_token(version: str | int) -> str:
+    """`version` as a file-name part: itself when short and alphanumeric, else a digest of it."""
+    text = str(version)
+    return text if _TOKEN.fullmatch(text) else hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _file_name(token: str, table: str, columns: Sequence[str] | None) -> str:
+    digest = hashlib.sha256(json.dumps([table, list(columns or [])]).encode()).hexdigest()[:16]
+    return f"v{token}_{table}-{digest}.parquet"
+
+
+def remove_stale_snapshots(folder: Path, token: str) -> None:
+    """Delete every file in `folder` that is not of the version `token`, whatever table it holds."""
+    for old in folder.iterdir():
+        if old.is_file() and not old.name.startswith(f"v{token}_"):
+            old.unlink(missing_ok=True)
+
+
+def remove_snapshots(url: str) -> None:
+    """Delete every snapshot of the SQLite database at `url` (when the file itself is replaced)."""
+    folder = snapshot_dir(url)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_existing(paths: dict[str, Path]) -> dict[str, pl.DataFrame]:
+    frames = {}
+    for table, path in paths.items():
+        try:
+            frames[table] = pl.read_parquet(path)
+        except FileNotFoundError:  # never made, or removed by a process at a newer version
+            continue
+    return frames
 
 
 def read_tables_snapshot(
-    url: str, wanted: dict[str, Sequence[str] | None], *, version: str
+    url: str, wanted: dict[str, Sequence[str] | None], *, version: str | int
 ) -> dict[str, pl.DataFrame]:
-    """The wanted tables from this version's snapshot, reading (and snapshotting) what is missing."""
+    """The wanted tables from this version's snapshot, reading (and snapshotting) what is missing;
+    removes the files of other data versions."""
     folder = snapshot_dir(url)
     if folder is None:
         return read_tables(url, wanted)
-    paths = {table: folder / _key(version, table, columns) for table, columns in wanted.items()}
-    missing = {table: wanted[table] for table, path in paths.items() if not path.exists()}
-    frames = {table: pl.read_parquet(path) for table, path in paths.items() if table not in missing}
+    token = version_token(version)
+    paths = {table: folder / _file_name(token, table, columns) for table, columns in wanted.items()}
+    frames = _read_existing(paths)
+    missing = {table: wanted[table] for table in wanted if table not in frames}
+    folder.mkdir(parents=True, exist_ok=True)
     if missing:
         fresh = read_tables(url, missing)
-        folder.mkdir(parents=True, exist_ok=True)
-        keep = set(paths.values())
         for table, frame in fresh.items():
-            tmp = paths[table].with_suffix(".tmp")
-            frame.write_parquet(tmp)
-            tmp.replace(paths[table])  # readers never see a half-written file
-        for old in folder.glob("*.parquet"):
-            if old not in keep and old.stem.split("-")[0] in wanted:
-                old.unlink(missing_ok=True)
+            tmp = paths[table].with_name(f"{paths[table].stem}.{os.getpid()}-{threading.get_ident()}.tmp")
+            try:
+                frame.write_parquet(tmp)
+                tmp.replace(paths[table])  # readers never see a half-written file
+            except FileNotFoundError:
+                pass  # a process at a newer version removed it: no snapshot, the frame is still right
         frames.update(fresh)
+    remove_stale_snapshots(folder, token)
     return {table: frames[table] for table in wanted}

@@ -1,34 +1,12 @@
 """The same demo on PostgreSQL gives the same figures as on SQLite (skips without a server, fails in CI)."""
 
 import json
-import os
 
 import pytest
-import sqlalchemy as sa
 
 from cxdash.cli import main
 from cxdash.demo.writer import write_tables
 from cxdash.load import read_table
-from tests.conftest import need
-
-PG_URL = os.environ.get("CXDASH_TEST_PG_URL", "")
-
-
-def _reachable(url: str) -> bool:
-    if not url:
-        return False
-    try:
-        with sa.create_engine(url).connect():
-            return True
-    except sa.exc.SQLAlchemyError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def pg_db(small_frames):
-    need(_reachable(PG_URL), f"no PostgreSQL at CXDASH_TEST_PG_URL={PG_URL!r}")
-    write_tables(PG_URL, small_frames, force=True)
-    return PG_URL
 
 
 def kpis(capsys, url):

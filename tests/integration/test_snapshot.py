@@ -4,8 +4,7 @@ import shutil
 
 import polars as pl
 
-from cxdash.load import read_tables
-from cxdash.metrics.kpis import KPI_COLUMNS
+from cxdash.load import TABLE_COLUMNS, read_tables
 from cxdash.snapshot import read_tables_snapshot, snapshot_dir
 
 
@@ -13,18 +12,18 @@ def test_snapshot_round_trip_and_versioning(small_db, tmp_path):
     db = tmp_path / "copy.db"
     shutil.copy(small_db.removeprefix("sqlite:///"), db)
     url = f"sqlite:///{db}"
-    direct = read_tables(url, KPI_COLUMNS)
-    first = read_tables_snapshot(url, KPI_COLUMNS, version="v1")
+    direct = read_tables(url, TABLE_COLUMNS)
+    first = read_tables_snapshot(url, TABLE_COLUMNS, version="v1")
     files = sorted(p.name for p in snapshot_dir(url).glob("*.parquet"))
-    assert len(files) == len(KPI_COLUMNS)
-    again = read_tables_snapshot(url, KPI_COLUMNS, version="v1")  # from the files now
+    assert len(files) == len(TABLE_COLUMNS)
+    again = read_tables_snapshot(url, TABLE_COLUMNS, version="v1")  # from the files now
     for table, frame in direct.items():
         assert first[table].equals(frame), table
         assert again[table].equals(frame), table
         assert again[table].schema == frame.schema, table
-    read_tables_snapshot(url, KPI_COLUMNS, version="v2")
+    read_tables_snapshot(url, TABLE_COLUMNS, version="v2")
     newer = sorted(p.name for p in snapshot_dir(url).glob("*.parquet"))
-    assert len(newer) == len(KPI_COLUMNS) and not set(newer) & set(files)  # old version removed
+    assert len(newer) == len(TABLE_COLUMNS) and not set(newer) & set(files)  # old version removed
 
 
 def test_a_snapshot_reflects_the_version_it_was_made_for(small_db, tmp_path):
@@ -39,27 +38,3 @@ def test_a_snapshot_reflects_the_version_it_was_made_for(small_db, tmp_path):
     fresh = read_tables_snapshot(url, {"teams": None}, version="b")["teams"]
     assert fresh["name"].to_list() == ["renamed"] * fresh.height
     assert isinstance(fresh, pl.DataFrame)
-
-
-def test_the_data_version_ignores_the_apps_own_writes_but_not_new_data(small_db, tmp_path):
-    import sqlite3
-    from datetime import UTC, datetime
-
-    from cxdash.auth import store
-    from cxdash.auth.startup import DEMO_SECRET
-    from cxdash.db.engine import make_engine
-    from cxdash.load import read_business_version
-
-    db = tmp_path / "copy.db"
-    shutil.copy(small_db.removeprefix("sqlite:///"), db)
-    url = f"sqlite:///{db}"
-    before = read_business_version(url)
-    policy = store.SessionPolicy(secret=DEMO_SECRET.encode())
-    store.login(
-        make_engine(url), "viewer", "demo-viewer-2026", client="t", policy=policy, now=datetime.now(UTC)
-    )
-    assert read_business_version(url) == before
-    sqlite3.connect(db).execute(
-        "INSERT INTO annotations (annotation_id, on_date, label) VALUES (999, '2026-11-01', 'x')"
-    ).connection.commit()
-    assert read_business_version(url) != before

@@ -1,13 +1,20 @@
 """Engines, schema creation and the schema-version check."""
 
+import atexit
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from cxdash.db.schema import BUSINESS_TABLES, SCHEMA_VERSION, AppMeta, Base
+from cxdash.db.version import ensure_data_version, install_version_triggers, set_data_version
 from cxdash.errors import DatabaseError
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_disposal_registered = False
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -30,68 +37,155 @@ def make_engine(url: str, *, must_exist: bool = True) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(
             f"'{url}' is not a database URL. Use e.g. sqlite:///data/cxdash.db "
-            "or postgresql+psycopg://user:password@host/dbname."
+            "or postgresql+psycopg://user:password@host/dbname.",
+            key="errors.not_a_database_url",
+            url=url,
         ) from exc
     path = sqlite_path(url)
     if path is not None and must_exist and not path.exists():
         raise DatabaseError(
             f"Database file {path} does not exist. Create it with `python -m cxdash demo` "
-            "or point --db / CXDASH_DB_URL at an existing database."
+            "or point --db / CXDASH_DB_URL at an existing database.",
+            key="errors.no_database_file",
+            path=str(path),
         )
     try:
         return sa.create_engine(parsed)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(
-            f"No driver for '{parsed.drivername}'. Install it, or use sqlite:// or postgresql+psycopg://."
+            f"No driver for '{parsed.drivername}'. Install it, or use sqlite:// or postgresql+psycopg://.",
+            key="errors.no_driver",
+            driver=parsed.drivername,
         ) from exc
 
 
+def shared_engine(url: str) -> Engine:
+    """This process's one engine for `url` (its connection pool), created on first use; thread-safe."""
+    global _disposal_registered  # noqa: PLW0603 - one registration per process
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            path = sqlite_path(url)
+            if path is not None:
+                _follow_replaced_file(engine, path)
+            if not _disposal_registered:
+                atexit.register(dispose_engines)
+                _disposal_registered = True
+            _engines[url] = engine
+        return engine
+
+
+def _follow_replaced_file(engine: Engine, path: Path) -> None:
+    """A pooled SQLite connection keeps reading a file that was replaced (`demo --force` moves a
+    new file into place) or deleted: reconnect when the file at `path` is no longer the one opened."""
+
+    def file_id() -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _refuse_missing(dialect, conn_rec, cargs, cparams) -> None:
+        if file_id() is None:  # sqlite3 would create an empty file
+            raise DatabaseError(
+                f"Database file {path} does not exist. Create it with `python -m cxdash demo` "
+                "or point --db / CXDASH_DB_URL at an existing database.",
+                key="errors.no_database_file",
+                path=str(path),
+            )
+
+    @sa.event.listens_for(engine, "connect")
+    def _remember(dbapi_conn, conn_rec) -> None:
+        conn_rec.info["cxdash_file_id"] = file_id()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _check(dbapi_conn, conn_rec, proxy) -> None:
+        if conn_rec.info.get("cxdash_file_id") != file_id():
+            raise sa.exc.DisconnectionError(f"{path} was replaced")  # the pool reconnects
+
+
+def dispose_engines() -> None:
+    """Close the pools of every shared engine (at exit, or in tests that replace a database file)."""
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.dispose()
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table on an empty database and record the schema version."""
+    """Create every missing table, record the schema version, and set up the data version (counter
+    at 1 unless present, triggers on the business tables). Keeps existing tables and data."""
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(sa.delete(AppMeta).where(AppMeta.key == "schema_version"))
-        conn.execute(sa.insert(AppMeta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        record_schema(conn, engine.dialect.name)
+
+
+def record_schema(conn: Connection, dialect: str, *, data_version: int | None = None) -> None:
+    """In the caller's transaction: record the schema version, set the data version (to
+    `data_version`, or 1 unless present) and install its triggers on the business tables."""
+    conn.execute(sa.delete(AppMeta).where(AppMeta.key == "schema_version"))
+    conn.execute(sa.insert(AppMeta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+    if data_version is None:
+        ensure_data_version(conn)
+    else:
+        set_data_version(conn, data_version)
+    install_version_triggers(conn, dialect)
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring an older cxdash database to this version: the changes so far only add tables."""
+    """Bring an older cxdash database to this version: new tables, the data-version counter and its
+    triggers (idempotent; keeps the data)."""
     create_schema(engine)
 
 
-def schema_problem(table_names: set[str], recorded_version: str | None) -> str | None:
+def schema_problem(table_names: set[str], recorded_version: str | None) -> DatabaseError | None:
     """Why a database with these tables and this recorded version cannot be used, or None."""
     missing = [t for t in BUSINESS_TABLES if t not in table_names]
     if "app_meta" not in table_names:
         if missing:
-            return (
+            return DatabaseError(
                 "This database has no cxdash tables. Create them with `python -m cxdash init-db` "
-                "(empty) or `python -m cxdash demo` (demo data)."
+                "(empty) or `python -m cxdash demo` (demo data).",
+                key="errors.no_cxdash_tables",
             )
-        return (
+        return DatabaseError(
             "This database has the CRM tables but no cxdash schema version (app_meta). "
-            "Run `python -m cxdash init-db` to record it."
+            "Run `python -m cxdash init-db` to record it.",
+            key="errors.no_schema_version",
         )
     if recorded_version is None or not recorded_version.isdigit():
-        return (
+        return DatabaseError(
             "This database's cxdash schema version is unreadable. "
-            "Recreate it with `python -m cxdash demo --force`."
+            "Recreate it with `python -m cxdash demo --force`.",
+            key="errors.unreadable_schema_version",
         )
     version = int(recorded_version)
     if version < SCHEMA_VERSION:
-        return (
+        return DatabaseError(
             f"This database has cxdash schema version {version}, older than this cxdash ({SCHEMA_VERSION}). "
-            "Upgrade it with `python -m cxdash init-db` (adds the new tables, keeps the data)."
+            "Upgrade it with `python -m cxdash init-db` (adds the new tables, keeps the data).",
+            key="errors.older_schema",
+            version=version,
+            current=SCHEMA_VERSION,
         )
     if version > SCHEMA_VERSION:
-        return (
+        return DatabaseError(
             f"This database has cxdash schema version {version}, newer than this cxdash ({SCHEMA_VERSION}). "
-            "Upgrade cxdash."
+            "Upgrade cxdash.",
+            key="errors.newer_schema",
+            version=version,
+            current=SCHEMA_VERSION,
         )
     if missing:
-        return (
+        return DatabaseError(
             f"The cxdash tables {', '.join(missing)} are missing. "
-            "Recreate the database with `python -m cxdash demo --force`."
+            "Recreate the database with `python -m cxdash demo --force`.",
+            key="errors.missing_tables",
+            tables=", ".join(missing),
         )
     return None
 
@@ -105,9 +199,17 @@ def check_schema(engine: Engine) -> None:
             with engine.connect() as conn:
                 version = conn.scalar(sa.select(AppMeta.value).where(AppMeta.key == "schema_version"))
     except OperationalError as exc:
-        raise DatabaseError(f"Cannot open the database: {exc.orig}. Check --db / CXDASH_DB_URL.") from exc
+        raise DatabaseError(
+            f"Cannot open the database: {exc.orig}. Check --db / CXDASH_DB_URL.",
+            key="errors.cannot_read_database",
+            detail=str(exc.orig),
+        ) from exc
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.") from exc
+        raise DatabaseError(
+            f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.",
+            key="errors.cannot_read_database",
+            detail=str(exc),
+        ) from exc
     problem = schema_problem(tables, version)
     if problem:
-        raise DatabaseError(problem)
+        raise problem

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped whenever a table or column changes; recorded in app_meta.
-SCHEMA_VERSION = 2  # 2: users, sessions, login attempts and the audit log
+SCHEMA_VERSION = 3  # 2: users, sessions, login attempts and the audit log; 3: the data version
 
 Timestamp = DateTime(timezone=True)
 
@@ -207,7 +207,8 @@ class AppAudit(Base):
 
 
 class AppMeta(Base):
-    """cxdash's own key/value facts about the database, e.g. the schema version."""
+    """cxdash's own key/value facts about the database: `schema_version`, and `data_version`, the
+    counter that triggers on the business tables move on every write (cxdash.db.version)."""
 
     __tablename__ = "app_meta"
     key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -227,3 +228,12 @@ BUSINESS_TABLES = (
     "kpi_targets",
     "annotations",
 )
+
+
+class AppUserPref(Base):
+    """A user's saved setting, one row per user and key (e.g. `lang`: the language they last chose)."""
+
+    __tablename__ = "app_user_prefs"
+    username: Mapped[str] = mapped_column(Text, ForeignKey("app_users.username"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
