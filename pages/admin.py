@@ -1,5 +1,5 @@
 """管理 / Admin (admins only)."""
 
-from cxdash.ui.admin_page import render
+from cxdash.ui.pages.admin import render
 
 render()

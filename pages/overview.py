@@ -1,5 +1,5 @@
 """总览 / Overview."""
 
-from cxdash.ui.overview_page import render
+from cxdash.ui.pages.overview import render
 
 render()

@@ -1,12 +1,12 @@
-"""Builds small typed KPI frames from a few hand-written rows (defaults fill the rest)."""
+"""Builds small typed frames of every table from a few hand-written rows (defaults fill the rest)."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import polars as pl
 
-from cxdash.load import table_schema
-from cxdash.metrics.kpis import KPI_COLUMNS, KpiFrames, Window
+from cxdash.load import TABLE_COLUMNS, Frames, frames_from_tables, table_schema
+from cxdash.metrics.kpis import Window
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 END = datetime(2026, 10, 1, tzinfo=UTC)
@@ -35,6 +35,11 @@ DEFAULTS = {
         "reopen_count": 0,
         "agent_replies": 1,
         "escalated": False,
+        "status": "open",
+        "category": "billing",
+        "reassign_count": 0,
+        "bot_handled": False,
+        "subject": "",
     },
     "surveys": lambda: {
         "kind": "csat",
@@ -45,6 +50,7 @@ DEFAULTS = {
         "score": None,
     },
     "orders": lambda: {
+        "order_id": f"O{next(_ids)}",
         "customer_id": "c1",
         "ordered_at": at("2026-08-01"),
         "amount": 10.0,
@@ -65,16 +71,19 @@ SLA = [
 
 
 def frame(table: str, rows: list[dict]) -> pl.DataFrame:
-    schema = table_schema(table, KPI_COLUMNS[table])
+    schema = table_schema(table, TABLE_COLUMNS[table])
     full = [{**DEFAULTS[table](), **row} for row in rows] if table in DEFAULTS else rows
     return pl.DataFrame(full, schema=schema)
 
 
-def kpi_frames(*, tickets=(), surveys=(), orders=(), customers=(), sla=SLA) -> KpiFrames:
-    return KpiFrames(
-        tickets=frame("tickets", list(tickets)).lazy(),
-        surveys=frame("surveys", list(surveys)).lazy(),
-        orders=frame("orders", list(orders)).lazy(),
-        customers=frame("customers", list(customers)).lazy(),
-        sla_policies=frame("sla_policies", list(sla)).lazy(),
-    )
+def kpi_frames(*, tickets=(), surveys=(), orders=(), customers=(), sla=SLA, **tables) -> Frames:
+    """Frames of the given rows; other tables (teams=[...], agents=[...], …) as given, else empty."""
+    given = {
+        "tickets": tickets,
+        "surveys": surveys,
+        "orders": orders,
+        "customers": customers,
+        "sla_policies": sla,
+    }
+    given.update(tables)
+    return frames_from_tables({name: frame(name, list(rows)) for name, rows in given.items()})

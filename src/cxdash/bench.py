@@ -85,12 +85,13 @@ def bench_load(url: str, runs: int, progress: Callable[[str], None]) -> list[dic
 
 def bench_kpis(url: str, runs: int, progress: Callable[[str], None]) -> list[dict]:
     """The headline KPI set of the last complete quarter, frames already loaded (what a page pays)."""
-    from cxdash.kpi_report import periods_with_data, read_kpi_frames, read_span
+    from cxdash.load import read_frames, read_span
     from cxdash.metrics.kpis import Window, headline_kpis
+    from cxdash.periods import periods_with_data
 
     settings = current_settings(db_url=url)
-    progress("loading the KPI columns")
-    frames = read_kpi_frames(url)
+    progress("loading the tables")
+    frames = read_frames(url)
     span = read_span(url)
     quarters = periods_with_data("quarter", span, settings.display_tz)
     period = quarters[-2] if len(quarters) > 1 else quarters[-1]

@@ -1,4 +1,4 @@
-"""`python -m cxdash …`: demo, init-db, kpis, bench."""
+"""`python -m cxdash …`: demo, init-db, refresh, kpis, users, bench."""
 
 import argparse
 import json
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init-db", help="create the cxdash tables on an empty database")
     _db_option(init)
 
+    refresh = commands.add_parser(
+        "refresh", help="move the data version, so that the app reloads data changed outside cxdash"
+    )
+    _db_option(refresh)
+
     kpis = commands.add_parser(
         "kpis", help="the headline KPIs of a period and scope, with N and previous period"
     )
@@ -70,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--churn-window", type=int, metavar="DAYS", help="active = ordered within DAYS (default 180)"
     )
     kpis.add_argument("--format", choices=["json", "table"], default="json")
+    kpis.add_argument(
+        "--lang", choices=["zh", "en"], help="language of --format table (default: setting CXDASH_LANG, zh)"
+    )
 
     users = commands.add_parser(
         "users", help="manage who may log in: add, list, disable, enable, passwords, roles"
@@ -185,21 +193,29 @@ def run_init_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_refresh(args: argparse.Namespace) -> int:
+    from cxdash.db.engine import check_schema, make_engine
+    from cxdash.db.version import bump_data_version
+
+    settings = current_settings(db_url=args.db)
+    engine = make_engine(settings.db_url)
+    try:
+        check_schema(engine)
+        with engine.begin() as conn:
+            version = bump_data_version(conn)
+    finally:
+        engine.dispose()
+    print(f"Data version of {settings.db_url} is now {version}.")
+    return 0
+
+
 def run_kpis(args: argparse.Namespace) -> int:
     from cxdash.db.engine import check_schema, make_engine
-    from cxdash.kpi_report import (
-        check_period,
-        check_scope,
-        format_table,
-        kpi_report,
-        periods_with_data,
-        read_kpi_frames,
-        read_span,
-    )
-    from cxdash.load import read_table
+    from cxdash.kpi_report import check_scope, format_table, kpi_report
+    from cxdash.load import read_frames, read_span, read_table
     from cxdash.metrics.kpis import KpiOptions
     from cxdash.metrics.scope import Scope
-    from cxdash.periods import parse_period
+    from cxdash.periods import check_period, parse_period, periods_with_data
 
     settings = current_settings(db_url=args.db)
     check_schema(make_engine(settings.db_url))
@@ -223,10 +239,13 @@ def run_kpis(args: argparse.Namespace) -> int:
     )
     if options.churn_window_days <= 0:
         raise InputError("--churn-window must be a positive number of days.")
-    frames = read_kpi_frames(settings.db_url)
+    frames = read_frames(settings.db_url)
     reports = [kpi_report(frames, p, span=span, tz=tz, scope=scope, options=options) for p in periods]
     if args.format == "table":
-        print("\n\n".join(format_table(r) for r in reports))
+        from cxdash.i18n import normalise_language
+
+        lang = args.lang or normalise_language(settings.lang)
+        print("\n\n".join(format_table(r, lang=lang) for r in reports))
     else:
         print(json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False, indent=2))
     return 0
@@ -303,6 +322,7 @@ def run_bench(args: argparse.Namespace) -> int:
 COMMANDS = {
     "demo": run_demo,
     "init-db": run_init_db,
+    "refresh": run_refresh,
     "kpis": run_kpis,
     "users": run_users,
     "bench": run_bench,

@@ -5,8 +5,9 @@ database through SQLAlchemy. Timestamps come back tz-aware UTC, enumerated text 
 open-ended labels as `pl.Categorical`, identifiers as text.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -14,10 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from cxdash.db.engine import adbc_uri, make_engine, sqlite_path
-from cxdash.db.schema import BUSINESS_TABLES, Base
+from cxdash.db.engine import adbc_uri, shared_engine, sqlite_path
+from cxdash.db.schema import Base
 from cxdash.domain import CATEGORICAL_COLUMNS, ENUM_COLUMNS
-from cxdash.errors import DatabaseError
+from cxdash.errors import DatabaseError, InputError
+from cxdash.periods import DataSpan
 
 _ROW_KIND = "__cxdash_row_kind"  # 0 = the typed sentinel row that pins ADBC SQLite's type inference
 
@@ -29,6 +31,100 @@ TIMESTAMP_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     for column in table.columns
     if isinstance(column.type, sa.DateTime)
 )
+
+
+# The columns of every business table that some view reads: the one declaration of what is loaded.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "teams": ("team_id", "name"),
+    "agents": ("agent_id", "name", "team_id", "hired_on", "active"),
+    "customers": (
+        "customer_id", "name", "email", "phone", "city", "region", "segment", "acquisition_channel",
+        "signup_at", "is_loyalty_member",
+    ),
+    "orders": ("order_id", "customer_id", "ordered_at", "amount", "product_category", "status"),
+    "tickets": (
+        "ticket_id", "customer_id", "order_id", "channel", "created_at", "first_response_at", "resolved_at",
+        "closed_at", "status", "priority", "is_complaint", "category", "root_cause", "severity", "team_id",
+        "agent_id", "reopen_count", "agent_replies", "reassign_count", "escalated", "bot_handled", "subject",
+    ),
+    "ticket_events": ("ticket_id", "occurred_at", "stage", "agent_id"),
+    "surveys": (
+        "survey_id", "kind", "customer_id", "ticket_id", "sent_at", "responded_at", "score", "rating_speed",
+        "rating_resolution", "rating_attitude", "rating_knowledge", "comment",
+    ),
+    "loyalty_ledger": ("customer_id", "occurred_at", "points", "reason"),
+    "sla_policies": ("priority", "first_response_target_min", "resolution_target_min"),
+    "kpi_targets": ("metric", "team_id", "period", "target"),
+    "annotations": ("on_date", "label"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """Every business table a view reads, as LazyFrames with the contract's names and types.
+
+    `history_from` is the first completed order in the whole data (the start of the order history,
+    METRICS.md "History"); `ticket_filtered` is set when a team or channel filter (or a team lead's
+    access) applies, which makes customer-side KPIs about the customers served (METRICS.md "Scope").
+    """
+
+    teams: pl.LazyFrame
+    agents: pl.LazyFrame
+    customers: pl.LazyFrame
+    orders: pl.LazyFrame
+    tickets: pl.LazyFrame
+    ticket_events: pl.LazyFrame
+    surveys: pl.LazyFrame
+    loyalty_ledger: pl.LazyFrame
+    sla_policies: pl.LazyFrame
+    kpi_targets: pl.LazyFrame
+    annotations: pl.LazyFrame
+    history_from: datetime | None = None
+    ticket_filtered: bool = False
+
+    def tables(self) -> dict[str, pl.LazyFrame]:
+        """Table name → LazyFrame, in TABLE_COLUMNS order."""
+        return {name: getattr(self, name) for name in TABLE_COLUMNS}
+
+    def with_tables(self, **tables: pl.LazyFrame) -> "Frames":
+        return replace(self, **tables)
+
+    def with_flags(self, *, ticket_filtered: bool) -> "Frames":
+        return replace(self, ticket_filtered=ticket_filtered)
+
+
+def empty_table(table: str) -> pl.DataFrame:
+    """A typed frame of `table` with no rows."""
+    return pl.DataFrame(schema=table_schema(table, TABLE_COLUMNS[table]))
+
+
+def frames_from_tables(tables: Mapping[str, pl.DataFrame]) -> Frames:
+    """Frames from eager tables (missing ones empty), with the start of the order history."""
+    full = {name: tables.get(name, empty_table(name)) for name in TABLE_COLUMNS}
+    history_from = (
+        full["orders"].filter(pl.col("status") == "completed").select(pl.col("ordered_at").min()).item()
+    )
+    return Frames(**{name: frame.lazy() for name, frame in full.items()}, history_from=history_from)
+
+
+def read_frames(url: str, *, version: str | None = None) -> Frames:
+    """Every business table, typed; from the Parquet snapshot of `version` when given (SQLite)."""
+    if version is None:
+        return frames_from_tables(read_tables(url, TABLE_COLUMNS))
+    from cxdash.snapshot import read_tables_snapshot  # the snapshot reads through this module
+
+    return frames_from_tables(read_tables_snapshot(url, TABLE_COLUMNS, version=version))
+
+
+def read_span(url: str) -> DataSpan:
+    """The data's span; InputError on a database with no tickets or orders."""
+    first, last = read_data_span(url)
+    if first is None or last is None:
+        raise InputError(
+            "The database has no tickets or orders yet. Import data or run `python -m cxdash demo`.",
+            key="errors.no_data_yet",
+        )
+    return DataSpan(first=first, data_as_of=last)
 
 
 def polars_dtype(table: str, column: str) -> pl.DataType:
@@ -142,7 +238,10 @@ def _normalise(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     except pl.exceptions.InvalidOperationError as exc:
         raise DatabaseError(
             f"Table {table} holds a value outside the cxdash contract ({exc}). "
-            "See SCHEMA.md for the allowed values, and fix or re-import the data."
+            "See SCHEMA.md for the allowed values, and fix or re-import the data.",
+            key="errors.value_outside_contract",
+            table=table,
+            detail=str(exc),
         ) from exc
 
 
@@ -156,13 +255,17 @@ def read_table(url: str, table: str, columns: Sequence[str] | None = None) -> pl
         elif backend == "postgresql":
             frame = _read_adbc_postgres(url, query)
         else:
-            engine = make_engine(url)
-            with engine.connect() as conn:
+            with shared_engine(url).connect() as conn:
                 frame = pl.read_database(query, conn)
     except DatabaseError:
         raise
     except Exception as exc:  # driver errors have no common base class
-        raise DatabaseError(f"Cannot read table {table}: {exc}. Check --db / CXDASH_DB_URL.") from exc
+        raise DatabaseError(
+            f"Cannot read table {table}: {exc}. Check --db / CXDASH_DB_URL.",
+            key="errors.cannot_read_table",
+            table=table,
+            detail=str(exc),
+        ) from exc
     return _normalise(frame, table)
 
 
@@ -183,7 +286,11 @@ def _read_adbc_sqlite(url: str, query: sa.CompoundSelect) -> pl.DataFrame:
 
     path = sqlite_path(url)
     if path is None or not path.exists():
-        raise DatabaseError(f"Database file {path} does not exist. Create it with `python -m cxdash demo`.")
+        raise DatabaseError(
+            f"Database file {path} does not exist. Create it with `python -m cxdash demo`.",
+            key="errors.no_database_file",
+            path=str(path),
+        )
     # Read-only URI: a reader never creates or locks the file for writing.
     with adbc_sqlite.connect(f"file:{path.resolve()}?mode=ro") as conn, conn.cursor() as cur:
         cur.execute(_compiled(query, sqlite.dialect()))
@@ -215,41 +322,19 @@ def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
         sa.select(sa.func.min(tables["tickets"].c.created_at).label("t")),
         sa.select(sa.func.min(tables["orders"].c.ordered_at).label("t")),
     ]
-    engine = make_engine(url)
     try:
-        with engine.connect() as conn:
+        with shared_engine(url).connect() as conn:
             # Raw values: SQLite returns ISO text, PostgreSQL datetimes; both are normalised to UTC.
             late = [_as_utc(conn.execute(q).scalar()) for q in latest]
             early = [_as_utc(conn.execute(q).scalar()) for q in earliest]
     except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.") from exc
-    finally:
-        engine.dispose()
+        raise DatabaseError(
+            f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.",
+            key="errors.cannot_read_database",
+            detail=str(exc),
+        ) from exc
     return _min_or_none(early), max((t for t in late if t is not None), default=None)
 
 
 def _min_or_none(values: Iterable[datetime | None]) -> datetime | None:
     return min((v for v in values if v is not None), default=None)
-
-
-def read_business_version(url: str) -> str:
-    """A fingerprint of the business tables that the app's own writes (sessions, audit) leave alone.
-
-    SQLite: the largest rowid of each business table, which every insert moves, read in O(1).
-    Other databases: data_as_of (the latest timestamp anywhere in the business tables).
-    """
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                parts = [
-                    str(conn.execute(sa.text(f"SELECT max(rowid) FROM {table}")).scalar())
-                    for table in BUSINESS_TABLES
-                ]
-                return "rowid:" + ",".join(parts)
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.") from exc
-    finally:
-        engine.dispose()
-    _, data_as_of = read_data_span(url)
-    return f"as_of:{data_as_of.isoformat() if data_as_of else '-'}"

@@ -16,6 +16,14 @@ _WEEK = re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$")
 
 
 @dataclass(frozen=True, slots=True)
+class DataSpan:
+    """From the earliest ticket or order to data_as_of (the latest timestamp in the data)."""
+
+    first: datetime
+    data_as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Period:
     """A calendar period: `label` like 2026Q3, 2026-07 or 2026-W27; local start/end dates (end exclusive)."""
 
@@ -63,7 +71,12 @@ def _year_earlier(day: date) -> date:
 def custom_period(first: date, last: date) -> Period:
     """A custom range of whole local days, `first` to `last` inclusive."""
     if last < first:
-        raise InputError(f"The range ends ({last}) before it starts ({first}).")
+        raise InputError(
+            f"The range ends ({last}) before it starts ({first}).",
+            key="errors.range_reversed",
+            first=first.isoformat(),
+            last=last.isoformat(),
+        )
     return Period("custom", f"{first.isoformat()}..{last.isoformat()}", first, last + timedelta(days=1))
 
 
@@ -85,11 +98,15 @@ def parse_period(text: str) -> Period:
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError:
-            raise InputError(f"{year} has no ISO week {week}.") from None
+            raise InputError(
+                f"{year} has no ISO week {week}.", key="errors.no_iso_week", year=year, week=week
+            ) from None
         return period_containing("week", monday)
     raise InputError(
         f"'{text}' is not a period. Use a quarter like 2026Q3, a month like 2026-07 "
-        "or an ISO week like 2026-W27."
+        "or an ISO week like 2026-W27.",
+        key="errors.not_a_period",
+        text=text,
     )
 
 
@@ -120,3 +137,26 @@ def periods_between(kind: PeriodKind, first: date, last: date) -> list[Period]:
 def local_date(instant: datetime, tz: str) -> date:
     """The calendar date of a UTC instant in the display timezone."""
     return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def periods_with_data(kind: PeriodKind, span: DataSpan, tz: str) -> list[Period]:
+    """Every period of `kind` that overlaps the data."""
+    return periods_between(kind, local_date(span.first, tz), local_date(span.data_as_of, tz))
+
+
+def check_period(period: Period, span: DataSpan, tz: str) -> None:
+    """InputError unless the period overlaps the data."""
+    if period.end(tz) <= span.first or period.start(tz) > span.data_as_of:
+        known = periods_with_data(period.kind, span, tz)
+        raise InputError(
+            f"No data in {period.label}: the data covers {known[0].label} to {known[-1].label}.",
+            key="errors.period_without_data",
+            period=period.label,
+            first=known[0].label,
+            last=known[-1].label,
+        )
+
+
+def is_running(period: Period, span: DataSpan, tz: str) -> bool:
+    """A period whose end is after data_as_of is still running (METRICS.md)."""
+    return period.end(tz) > span.data_as_of

@@ -6,20 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cxdash.auth import store
 from cxdash.db.engine import make_engine
 from cxdash.metrics.scope import Scope
-from tests.app.test_overview import ROOT, expected_values, metric_values, token_for
-
-
-@pytest.fixture(autouse=True)
-def clear_caches():
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+from tests.app.session import ROOT, token_for
+from tests.app.test_overview import expected_values, metric_values
 
 
 def start(monkeypatch, url: str, *, token: str | None = None, page: str | None = None, **state) -> AppTest:

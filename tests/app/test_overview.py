@@ -2,45 +2,19 @@
 `python -m cxdash kpis` for the same period and scope."""
 
 import re
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxdash.auth import store
-from cxdash.auth.demo import DEMO_USERS
-from cxdash.auth.startup import DEMO_SECRET
-from cxdash.db.engine import make_engine
 from cxdash.i18n import Translator
-from cxdash.kpi_report import kpi_report, read_kpi_frames, read_span
+from cxdash.kpi_report import kpi_report
+from cxdash.load import read_frames, read_span
 from cxdash.metrics.kpis import HEADLINE_KPIS
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
+from tests.app.session import ROOT, token_for
 
-ROOT = Path(__file__).resolve().parents[2]
-RAW_KEY = re.compile(r"\b(app|nav|filters|overview|chart|unit|kpi|dq|period|channel|segment)\.[a-z_]+")
-
-
-@pytest.fixture(autouse=True)
-def clear_caches():
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def token_for(url: str, username: str) -> str:
-    """Log a demo account in as the login form would, and return its session token."""
-    password = next(p for u, p, *_ in DEMO_USERS if u == username)
-    engine = make_engine(url)
-    result = store.login(
-        engine, username, password, client="apptest", policy=store.SessionPolicy(secret=DEMO_SECRET.encode()),
-        now=datetime.now(UTC),
-    )  # fmt: skip
-    engine.dispose()
-    assert result.ok
-    return result.token
+RAW_KEY = re.compile(r"\b(app|nav|filters|overview|chart|unit|kpi|dq|period|channel|segment|reason)\.[a-z_]+")
 
 
 @pytest.fixture
@@ -80,14 +54,17 @@ def metric_values(at: AppTest) -> dict[str, str]:
 def expected_values(url: str, lang: str, period: str, scope: Scope | None = None) -> dict[str, str]:
     t = Translator(lang)
     report = kpi_report(
-        read_kpi_frames(url),
+        read_frames(url),
         parse_period(period),
         span=read_span(url),
         tz="Asia/Shanghai",
         scope=scope or Scope(),
     )
+    kpis = report["kpis"]
     return {
-        t(f"kpi.{spec.name}.label"): t.kpi_value(report["kpis"][spec.name]["value"], spec.unit)
+        t(f"kpi.{spec.name}.label"): (
+            "—" if "reason" in kpis[spec.name] else t.kpi_value(kpis[spec.name]["value"], spec.unit)
+        )
         for spec in HEADLINE_KPIS
     }
 
@@ -177,3 +154,16 @@ def test_missing_database_is_a_message_not_a_crash(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert any("demo" in error.value for error in at.error)
+
+
+def test_a_team_lead_sees_served_customer_kpis_reasons_and_the_running_marker(app, small_db):
+    lead = app("lead_t01", f_period_quarter="2026Q4")  # 2026Q4 runs past the data's end (15 Nov)
+    assert not lead.exception
+    assert metric_values(lead) == expected_values(small_db, "zh", "2026Q4", Scope(teams=("T01",)))
+    texts = shown_texts(lead)
+    assert any("进行中的周期" in text for text in texts)
+    assert any("仅统计本期由" in text for text in texts)  # customer-side KPIs: the customers served
+    assert any("按团队/渠道筛选时不适用" in text for text in texts)  # conversion, complaints per 1k orders
+    assert any("按日折算" in text for text in texts)  # counts of a running quarter, per day of data
+    first = app(f_period_quarter="2025Q1")
+    assert any("历史数据不足" in text for text in shown_texts(first))

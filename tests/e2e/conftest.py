@@ -4,6 +4,7 @@ Skips without /usr/bin/chromium on a developer's machine; fails under CXDASH_CI=
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,15 +80,29 @@ def start_server(url: str):
         process.kill()
 
 
+def own_copy(small_db: str, folder) -> str:
+    """A copy of the small demo for one server: what a test saves (a user's language, sessions) stays
+    with that test's module."""
+    target = folder / "e2e.db"
+    shutil.copy(small_db.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(scope="module")
-def server(small_db):
-    yield from start_server(small_db)
+def e2e_db(small_db, tmp_path_factory) -> str:
+    """The database of this module's server."""
+    return own_copy(small_db, tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="module")
+def server(e2e_db):
+    yield from start_server(e2e_db)
 
 
 @pytest.fixture
-def fresh_server(small_db):
+def fresh_server(small_db, tmp_path):
     """A server no session has used yet (Streamlit serves pages/ by URL until one calls st.navigation)."""
-    yield from start_server(small_db)
+    yield from start_server(own_copy(small_db, tmp_path))
 
 
 @pytest.fixture(scope="module")

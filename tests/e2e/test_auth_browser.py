@@ -10,7 +10,7 @@ LOGIN_FORM = "[data-testid=stForm]"
 def logged_in(page) -> bool:
     return (
         page.locator("[data-testid=stMetric]").count() > 0
-        or page.get_by_role("heading", name="管理").count() > 0
+        or page.get_by_role("heading", name="管理", exact=True).count() > 0
     )
 
 
@@ -69,7 +69,7 @@ def test_a_viewer_cannot_open_the_admin_page_by_url(server, page):
     assert logged_in(page)
     page.goto(f"{server}/admin")
     settle(page)
-    assert page.get_by_role("heading", name="管理").count() == 0
+    assert page.get_by_role("heading", name="管理", exact=True).count() == 0
     assert page.get_by_role("tab", name="审计日志").count() == 0
 
 
@@ -77,7 +77,7 @@ def test_an_admin_sees_the_audit_log(server, page):
     login(page, server, "admin")
     page.goto(f"{server}/admin")
     settle(page)
-    assert page.get_by_role("heading", name="管理").is_visible()
+    assert page.get_by_role("heading", name="管理", exact=True).is_visible()
     page.get_by_role("tab", name="审计日志").click()
     settle(page)
     assert page.get_by_text("login").count() > 0 or page.locator("[data-testid=stDataFrame]").count() > 0
@@ -86,7 +86,7 @@ def test_an_admin_sees_the_audit_log(server, page):
 def test_the_admin_url_on_a_fresh_server_before_any_login(fresh_server, page):
     page.goto(f"{fresh_server}/admin")
     settle(page)
-    assert page.get_by_role("heading", name="管理").count() == 0
+    assert page.get_by_role("heading", name="管理", exact=True).count() == 0
     assert page.get_by_role("tab", name="用户").count() == 0
     assert page.get_by_text("请先登录").count() > 0 or shows_login(page)
 

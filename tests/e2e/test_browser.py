@@ -50,9 +50,12 @@ def test_changing_the_period_changes_the_cards(server, page):
     period_box = page.locator("[data-testid=stSelectbox]").filter(has_text="Choose a period")
     assert "2026 Q1" in (period_box.inner_text() + period_box.locator("input").input_value())
     assert page.get_by_text("2026 Q1 (vs 2025 Q4").is_visible()
+    # the language is remembered for the user: switch back so the next tests log in to Chinese
+    page.get_by_role("radio", name="中文", exact=True).click()
+    settle(page)
 
 
-def test_download_a_trend_table(server, page, tmp_path, small_db):
+def test_download_a_trend_table(server, page, tmp_path, e2e_db):
     login(page, server)
     page.get_by_text("查看数据表").first.click()
     settle(page)
@@ -69,7 +72,7 @@ def test_download_a_trend_table(server, page, tmp_path, small_db):
     assert lines[0].startswith("周期,")
     assert len(lines) == 1 + 8  # header and eight quarters
     settle(page)
-    with make_engine(small_db).connect() as conn:
+    with make_engine(e2e_db).connect() as conn:
         record = store.read_audit(conn, action="export", username="manager")[0]
     detail = json.loads(record["detail"])
     assert (detail["view"], detail["rows"], detail["filters"]["period"]) == (

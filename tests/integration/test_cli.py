@@ -58,10 +58,11 @@ def test_team_scope_changes_the_figures(capsys, small_db):
 
 def test_channel_scope_and_table_format(capsys, small_db):
     code, out, _ = run(
-        capsys, "kpis", "--db", small_db, "--period", "2026-08", "--channel", "chat", "--format", "table"
-    )
+        capsys, "kpis", "--db", small_db, "--period", "2026-08", "--channel", "chat", "--format", "table",
+        "--lang", "zh",
+    )  # fmt: skip
     assert code == 0
-    assert "2026-08" in out and "channels=chat" in out and "frt_median_min" in out
+    assert "2026年8月" in out and "渠道 在线聊天" in out and "首次响应时长(中位数)" in out
 
 
 @pytest.mark.parametrize(
@@ -199,3 +200,20 @@ def test_init_db_upgrades_an_older_database_in_place(capsys, tmp_path, small_fra
     code, out, _ = run(capsys, "init-db", "--db", url)
     assert code == 0 and "Upgraded" in out
     assert run(capsys, "kpis", "--db", url, "--period", "2026Q3")[0] == 0
+
+
+def test_kpis_table_in_both_languages(capsys, monkeypatch, small_db):
+    args = ("kpis", "--db", small_db, "--period", "2026Q3")
+    code, zh, _ = run(capsys, *args, "--format", "table", "--team", "T01", "--lang", "zh")
+    assert code == 0
+    assert zh.startswith("核心指标 · 2026年第3季度 · 截至 2026年10月1日 00:00(Asia/Shanghai)")
+    assert "范围:团队 T01" in zh and "满意度 CSAT" in zh and "按团队/渠道筛选时不适用" in zh
+    assert "营收 ‡" in zh and "csat_pct" not in zh
+    revenue = json.loads(run(capsys, *args)[1])["kpis"]["revenue"]["value"]
+    monkeypatch.setenv("CXDASH_LANG", "en_US")  # the setting is the default language
+    code, en, _ = run(capsys, *args, "--format", "table")
+    assert code == 0
+    assert en.startswith("Headline KPIs · 2026 Q3 · as of 1 Oct 2026 00:00 (Asia/Shanghai)")
+    assert "Scope: whole company" in en
+    [line] = [line for line in en.splitlines() if line.startswith("  Revenue")]
+    assert f"¥{revenue:,.2f}" in line

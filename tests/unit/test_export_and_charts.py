@@ -45,7 +45,7 @@ def test_trend_line_with_target_annotations_and_partial_period():
             "period_label": ["2026年第2季度", "2026年第3季度", "2026年第4季度"],
             "value": [82.0, 80.5, None],
             "n": [800, 850, 0],
-            "partial": [False, False, True],
+            "running": [False, False, True],
         }
     )
     annotations = pl.DataFrame(

@@ -8,8 +8,8 @@ import pytest
 
 from cxdash.i18n import LANGUAGES, Translator, catalogue, normalise_language
 from cxdash.metrics.kpis import HEADLINE_KPIS
-from cxdash.overview import KPI_GROUPS
 from cxdash.periods import custom_period, parse_period
+from cxdash.views.overview import KPI_GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 # t("some.key") and t(f"prefix.{...}") calls in the code
@@ -112,7 +112,7 @@ def test_language_setting(setting, lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_keys_built_at_run_time_exist(lang):
     from cxdash.auth.roles import ROLES
-    from cxdash.overview import data_quality  # noqa: F401 - the dq.* names below are its keys
+    from cxdash.views.overview import data_quality  # noqa: F401 - the dq.* names below are its keys
 
     t = Translator(lang)
     keys = [f"role.{r}" for r in ROLES]

@@ -303,3 +303,91 @@ def test_window_of_a_period_caps_as_of_at_data_as_of():
     past = Window.of(parse_period("2026Q3"), tz="UTC", data_as_of=data_as_of)
     assert current.as_of == data_as_of
     assert past.as_of == datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def test_backlog_leaves_out_tickets_closed_without_a_resolution():
+    tickets = [
+        ticket("2026-09-01"),  # open: in
+        {"created_at": at("2026-09-01"), "closed_at": at("2026-09-20")},  # closed unresolved: out
+        {"created_at": at("2026-09-01"), "closed_at": at("2026-10-03")},  # closed after as_of: in
+        {
+            "created_at": at("2026-09-01"),
+            "resolved_at": at("2026-10-02"),
+            "closed_at": at("2026-09-29"),
+        },  # out
+    ]
+    assert value_n(k.backlog_open, kpi_frames(tickets=tickets)) == (2.0, 2)
+
+
+def reason(kpi, frames, window=Q3, options=OPTIONS):
+    row = kpi(frames, window, options).collect()
+    return row["value"][0], row["n"][0], row["reason"][0] if "reason" in row.columns else None
+
+
+def test_look_back_windows_before_the_first_order_have_not_enough_history():
+    # The data's first completed order is 1 Mar 2026 (the cancelled one before it does not count).
+    orders = [
+        {"customer_id": "A", "ordered_at": at("2026-01-15"), "status": "cancelled"},
+        {"customer_id": "A", "ordered_at": at("2026-03-01")},
+        {"customer_id": "B", "ordered_at": at("2026-09-01")},
+    ]
+    frames = kpi_frames(orders=orders)
+    assert frames.history_from == at("2026-03-01")
+    # churn looks back from 1 Jul to 2 Jan, repeat from 1 Oct to 1 Oct 2025: both before 1 Mar
+    assert reason(k.churn_rate_pct, frames) == (None, 0, k.NOT_ENOUGH_HISTORY)
+    assert reason(k.repeat_purchase_rate_pct, frames) == (None, 0, k.NOT_ENOUGH_HISTORY)
+    # active looks back from 1 Oct to 4 Apr: after 1 Mar, so it is computed (B only)
+    assert reason(k.active_customers, frames) == (1.0, 1, None)
+    # a shorter window W = 90 days makes churn computable: (2 Apr, 1 Jul] has no buyer → null by no data
+    assert reason(k.churn_rate_pct, frames, options=KpiOptions(churn_window_days=90)) == (None, 0, None)
+
+
+def served_frames():
+    """c1 contacted T01 in Q3, c2 contacted T01 only in Q2, c3 contacted T02 in Q3."""
+    from cxdash.metrics.scope import Scope, scoped
+
+    frames = kpi_frames(
+        customers=[{"customer_id": c, "signup_at": at("2026-07-05")} for c in ("c1", "c2", "c3")],
+        tickets=[
+            {"ticket_id": "t1", "customer_id": "c1", "team_id": "T01", "created_at": at("2026-08-01")},
+            {"ticket_id": "t2", "customer_id": "c2", "team_id": "T01", "created_at": at("2026-05-01")},
+            {"ticket_id": "t3", "customer_id": "c3", "team_id": "T02", "created_at": at("2026-08-01")},
+        ],
+        orders=[
+            {"customer_id": "c1", "ordered_at": at("2025-09-01"), "amount": 1.0},
+            {"customer_id": "c1", "ordered_at": at("2026-08-10"), "amount": 100.0},
+            {"customer_id": "c2", "ordered_at": at("2026-08-10"), "amount": 200.0},
+            {"customer_id": "c3", "ordered_at": at("2026-08-10"), "amount": 400.0},
+        ],
+        surveys=[
+            {"kind": "nps", "customer_id": "c1", "score": 10, "responded_at": at("2026-08-20")},
+            {"kind": "nps", "customer_id": "c2", "score": 0, "responded_at": at("2026-08-20")},
+        ],
+    )
+    return scoped(frames, Scope(teams=("T01",)))
+
+
+def test_customer_side_kpis_under_a_team_filter_are_about_the_customers_served_in_the_period():
+    frames = served_frames()
+    assert frames.ticket_filtered
+    # T01 served c1 in Q3 (c2 only in Q2): revenue 100 (c2's 200 and c3's 400 are not T01's Q3 customers)
+    assert value_n(k.revenue, frames) == (100.0, 1)
+    assert value_n(k.nps, frames) == (100.0, 1)  # c1's promoter answer; c2's detractor is left out
+    assert value_n(k.active_customers, frames) == (1.0, 1)
+    # c1 bought once in (1 Oct 2025, 1 Oct 2026] (its Sep 2025 order is older): 0 of 1 repeat
+    assert value_n(k.repeat_purchase_rate_pct, frames) == (0.0, 1)
+
+
+def test_conversion_and_complaint_rate_are_not_defined_under_a_ticket_filter():
+    frames = served_frames()
+    assert reason(k.conversion_rate_pct, frames) == (None, 0, k.UNDEFINED_UNDER_TICKET_FILTER)
+    assert reason(k.complaint_rate_per_1k_orders, frames) == (None, 0, k.UNDEFINED_UNDER_TICKET_FILTER)
+    values = headline_kpis(frames, Q3)
+    assert values["conversion_rate_pct"].reason == k.UNDEFINED_UNDER_TICKET_FILTER
+    assert values["tickets"].reason is None
+
+
+def test_running_window():
+    running = Window(start=Q3.start, end=Q3.end, as_of=at("2026-08-16"), data_as_of=at("2026-08-16"))
+    assert running.running and running.exposure_days == pytest.approx(46)
+    assert not Q3.running and Q3.exposure_days == pytest.approx(92)

@@ -5,15 +5,17 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from cxdash.metrics.kpis import KPI_BY_NAME, KpiValue, Window
-from cxdash.overview import (
+from cxdash.metrics.compare import (
+    ComparedPeriods,
     PeriodResult,
     change_p_value,
-    data_quality,
-    kpi_cards,
+    compare,
     resolve_targets,
     target_status,
 )
+from cxdash.metrics.kpis import KPI_BY_NAME, KpiValue, Window
+from cxdash.periods import DataSpan, parse_period
+from cxdash.views.overview import data_quality, kpi_cards
 from tests.kpi_frames import Q3, at, kpi_frames
 
 
@@ -58,22 +60,20 @@ def test_targets_prefer_team_then_period():
     assert resolve_targets(TARGETS, period_label="2026Q2", teams=("T02", "T04"))["frt_median_min"] == 15.0
 
 
-def result(kpis: dict[str, KpiValue], days: float = 92) -> PeriodResult:
+def result(kpis: dict[str, KpiValue], days: float = 92, *, running: bool = False) -> PeriodResult:
     start = datetime(2026, 7, 1, tzinfo=UTC)
-    window = Window(
-        start=start,
-        end=start,
-        as_of=datetime.fromtimestamp(start.timestamp() + days * 86400, UTC),
-        data_as_of=start,
-    )
+    as_of = datetime.fromtimestamp(start.timestamp() + days * 86400, UTC)
+    end = datetime.fromtimestamp(start.timestamp() + 92 * 86400, UTC)
+    window = Window(start=start, end=end, as_of=as_of, data_as_of=as_of if running else end)
     full = {name: KpiValue(None, 0) for name in KPI_BY_NAME}
-    return PeriodResult(window=window, kpis={**full, **kpis})
+    return PeriodResult(period=parse_period("2026Q3"), window=window, kpis={**full, **kpis})
 
 
 def test_cards_compare_with_the_right_test():
     now = result({"csat_pct": KpiValue(80.0, 1000), "tickets": KpiValue(130.0, 130)})
     before = result({"csat_pct": KpiValue(70.0, 1000), "tickets": KpiValue(100.0, 100)})
-    cards = {c.name: c for c in kpi_cards(now, before, None, {"csat_pct": 85.0})}
+    compared = ComparedPeriods(current=now, previous=before, last_year=None, extra={})
+    cards = {c.name: c for c in kpi_cards(compared, {"csat_pct": 85.0}, ticket_filtered=False)}
     csat = cards["csat_pct"]
     assert (csat.value, csat.n, csat.target, csat.status) == (80.0, 1000, 85.0, "red")
     assert csat.vs_previous.delta == pytest.approx(10.0)
@@ -90,6 +90,25 @@ def test_count_test_uses_the_exposure_of_a_partial_period():
     assert p == pytest.approx(1.0)
     # 50 in 46 days vs 50 in 92 (counted as if both were whole quarters this would look flat)
     assert change_p_value(KPI_BY_NAME["tickets"], KpiValue(50.0, 50), KpiValue(50.0, 50), 46, 92) < 0.01
+
+
+def test_a_running_period_compares_counts_and_sums_per_day_of_data():
+    # 46 of 92 days so far: 60 tickets and ¥500 against 100 and ¥1,000 over a whole quarter
+    now = result({"tickets": KpiValue(60.0, 60), "revenue": KpiValue(500.0, 5)}, days=46, running=True)
+    before = result({"tickets": KpiValue(100.0, 100), "revenue": KpiValue(1000.0, 9)})
+    tickets = compare(KPI_BY_NAME["tickets"], now, before)
+    assert tickets.adjusted and tickets.other == pytest.approx(50.0) and tickets.delta == pytest.approx(10.0)
+    revenue = compare(KPI_BY_NAME["revenue"], now, before)
+    assert revenue.adjusted and revenue.delta == pytest.approx(0.0)
+    # a stock (backlog at as_of) and a rate are compared as they are
+    stock = compare(
+        KPI_BY_NAME["backlog_open"],
+        result({"backlog_open": KpiValue(30.0, 30)}, days=46, running=True),
+        result({"backlog_open": KpiValue(20.0, 20)}),
+    )
+    assert not stock.adjusted and stock.delta == pytest.approx(10.0)
+    # two complete periods: raw
+    assert not compare(KPI_BY_NAME["tickets"], result({"tickets": KpiValue(60.0, 60)}), before).adjusted
 
 
 def test_medians_are_not_tested():
@@ -121,10 +140,9 @@ def test_data_quality_counts_contract_breaks():
     }
 
 
-def test_overview_results_share_one_computation_and_mark_the_running_period():
+def test_overview_shares_one_computation_and_marks_the_running_period():
     from cxdash.metrics.kpis import KpiOptions
-    from cxdash.overview import overview_results
-    from cxdash.periods import parse_period
+    from cxdash.views.overview import overview
 
     frames = kpi_frames(
         tickets=[
@@ -135,13 +153,15 @@ def test_overview_results_share_one_computation_and_mark_the_running_period():
         ]
     )
     trend = [parse_period(q) for q in ("2026Q2", "2026Q3", "2026Q4")]
-    results = overview_results(
-        frames, parse_period("2026Q3"), trend, tz="UTC", data_first=at("2026-01-01"),
-        data_as_of=at("2026-10-05"), options=KpiOptions(),
-    )  # fmt: skip
-    assert results.current.kpis["tickets"].value == 2.0
-    assert results.previous.kpis["tickets"].value == 1.0
-    assert results.last_year is None  # 2025Q3 lies before the data
-    tickets = results.series.filter(pl.col("kpi") == "tickets")
+    span = DataSpan(first=at("2026-01-01"), data_as_of=at("2026-10-05"))
+    data = overview(
+        frames, parse_period("2026Q3"), trend, span=span, tz="UTC", options=KpiOptions(), teams=()
+    )
+    cards = {c.name: c for c in data.cards}
+    assert cards["tickets"].value == 2.0
+    assert cards["tickets"].vs_previous.other == 1.0
+    assert cards["tickets"].vs_last_year.other is None  # 2025Q3 lies before the data
+    assert not cards["tickets"].running
+    tickets = data.series.filter(pl.col("kpi") == "tickets")
     assert tickets["value"].to_list() == [1.0, 2.0, 1.0]
-    assert tickets["partial"].to_list() == [False, False, True]
+    assert tickets["running"].to_list() == [False, False, True]

@@ -1,9 +1,17 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from cxdash.auth.passwords import check_password_rules, hash_password, verify_password
-from cxdash.auth.roles import allowed_scope, may_see_pii, pages_for, parse_roles
+from cxdash.auth.roles import ROLES, allowed_scope, may_see_pii, parse_roles
 from cxdash.errors import InputError
+from cxdash.i18n import LANGUAGES, Translator
 from cxdash.metrics.scope import Scope
+from cxdash.ui.registry import PAGES, may_open, pages_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
@@ -14,9 +22,43 @@ def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
         parse_roles(" , ")
 
 
-def test_pages_and_pii_by_role():
-    assert pages_for(["admin"]) == {"overview", "admin"}
-    assert pages_for(["viewer"]) == {"overview"}
+@pytest.mark.parametrize(
+    ("roles", "pages"),
+    [
+        (["admin"], ["overview", "admin"]),
+        (["manager"], ["overview"]),
+        (["team_lead"], ["overview"]),
+        (["analyst"], ["overview"]),
+        (["viewer"], ["overview"]),
+        (["viewer", "admin"], ["overview", "admin"]),  # the union, in navigation order
+        (["root"], []),
+        ([], []),
+    ],
+)
+def test_pages_by_role(roles, pages):
+    assert [spec.id for spec in pages_for(roles)] == pages
+    assert [spec.id for spec in PAGES if may_open(roles, spec.id)] == pages
+
+
+def test_an_unknown_page_is_open_to_no_one():
+    assert not may_open(ROLES, "nowhere")
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda spec: spec.id)
+def test_every_registered_page_has_its_script_a_title_and_known_roles(spec):
+    assert (ROOT / spec.script).is_file()
+    assert spec.roles and spec.roles <= set(ROLES)
+    assert all(Translator(lang).has(spec.title_key) for lang in LANGUAGES)
+    assert len({s.id for s in PAGES}) == len(PAGES)
+
+
+def test_the_registry_does_not_import_streamlit():
+    code = "import sys, cxdash.ui.registry; print('streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_pii_by_role():
     assert may_see_pii(["manager"]) and may_see_pii(["team_lead"])
     assert not may_see_pii(["analyst"]) and not may_see_pii(["viewer"])
 

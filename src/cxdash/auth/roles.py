@@ -1,4 +1,7 @@
-"""Roles and what they may do (PRODUCT.md), and the data scope a user's roles allow."""
+"""Roles and what they may do (PRODUCT.md), and the data scope a user's roles allow.
+
+Which pages a role may open is in the page registry, cxdash.ui.registry.
+"""
 
 from collections.abc import Iterable
 from typing import Final
@@ -6,14 +9,6 @@ from typing import Final
 from cxdash.metrics.scope import Scope
 
 ROLES: Final = ("admin", "manager", "team_lead", "analyst", "viewer")
-# Pages by role; every role sees the Overview.
-PAGES: Final[dict[str, frozenset[str]]] = {
-    "admin": frozenset({"overview", "admin"}),
-    "manager": frozenset({"overview"}),
-    "team_lead": frozenset({"overview"}),
-    "analyst": frozenset({"overview"}),
-    "viewer": frozenset({"overview"}),
-}
 PII_ROLES: Final = frozenset({"admin", "manager", "team_lead"})  # may see customers' name, phone, e-mail
 IMPORT_ROLES: Final = frozenset({"admin", "analyst"})
 ALL_DATA_ROLES: Final = frozenset({"admin", "manager", "analyst", "viewer"})
@@ -29,10 +24,6 @@ def parse_roles(text: str | Iterable[str]) -> tuple[str, ...]:
     if not names:
         raise ValueError(f"give at least one role of {', '.join(ROLES)}")
     return tuple(r for r in ROLES if r in names)
-
-
-def pages_for(roles: Iterable[str]) -> frozenset[str]:
-    return frozenset().union(*(PAGES.get(r, frozenset()) for r in roles))
 
 
 def may_see_pii(roles: Iterable[str]) -> bool:

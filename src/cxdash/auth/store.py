@@ -17,7 +17,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from cxdash.auth.passwords import hash_password, verify_password
 from cxdash.auth.roles import parse_roles
-from cxdash.db.schema import AppAudit, AppLoginAttempt, AppMeta, AppSession, AppUser, AppUserTeam
+from cxdash.db.schema import (
+    AppAudit,
+    AppLoginAttempt,
+    AppMeta,
+    AppSession,
+    AppUser,
+    AppUserPref,
+    AppUserTeam,
+)
 from cxdash.errors import InputError
 
 USER_FAILURE_LIMIT = 5
@@ -394,3 +402,25 @@ def active_sessions(conn: Connection, *, now: datetime, policy: SessionPolicy) -
         for r in rows
         if now - utc(r["last_seen_at"]) <= policy.idle and now - utc(r["created_at"]) <= policy.absolute
     ]
+
+
+# Preferences ---------------------------------------------------------------------------------------
+
+PREF_MAX_CHARS = 256
+
+
+def get_pref(conn: Connection, username: str, key: str) -> str | None:
+    """A user's saved setting (e.g. `lang`); None if they never saved one."""
+    return conn.execute(
+        sa.select(AppUserPref.value).where((AppUserPref.username == username) & (AppUserPref.key == key))
+    ).scalar()
+
+
+def set_pref(engine: Engine, username: str, key: str, value: str) -> None:
+    """Save a user's setting, replacing the previous value (not audited: it changes no one's access)."""
+    if not key or len(key) > 64 or len(value) > PREF_MAX_CHARS:
+        raise InputError(f"A setting has a name of 1–64 characters and a value of at most {PREF_MAX_CHARS}.")
+    mine = (AppUserPref.username == username) & (AppUserPref.key == key)
+    with engine.begin() as conn:
+        if not conn.execute(sa.update(AppUserPref).where(mine).values(value=value)).rowcount:
+            conn.execute(sa.insert(AppUserPref).values(username=username, key=key, value=value))

@@ -28,13 +28,13 @@ def kpi_trend_line(
     value_format: str,
     target: float | None = None,
 ) -> go.Figure:
-    """`series`: period (short label), period_start (date), period_label, value, n, partial (bool).
+    """`series`: period (short label), period_start (date), period_label, value, n, running (bool).
     `annotations`: on_date, label.
 
-    Points sit at each period's start; a period still running (partial) has a hollow marker; events
+    Points sit at each period's start; a period still running has a hollow marker; events
     are dashed vertical lines with their label on hover.
     """
-    partial = series["partial"].to_list() if "partial" in series.columns else [False] * series.height
+    running = series["running"].to_list() if "running" in series.columns else [False] * series.height
     fig = go.Figure(
         go.Scatter(
             x=series["period_start"].to_list(),
@@ -43,7 +43,7 @@ def kpi_trend_line(
             line={"color": PRIMARY, "width": 2.5},
             marker={
                 "size": 8,
-                "symbol": ["circle-open" if p else "circle" for p in partial],
+                "symbol": ["circle-open" if r else "circle" for r in running],
                 "line": {"width": 2, "color": PRIMARY},
             },
             name=labels.value,

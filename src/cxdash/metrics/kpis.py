@@ -1,6 +1,8 @@
 """The headline KPIs of METRICS.md: one Polars chain each, LazyFrames in, a one-row (value, n) LazyFrame out.
 
 Ratios, means and percentiles are null when N = 0; counts and sums are 0 (a count of nothing is 0).
+A KPI that is null for another reason says why in a `reason` column (not enough history, or not
+defined under a ticket filter).
 """
 
 import math
@@ -11,33 +13,17 @@ from typing import Literal
 
 import polars as pl
 
+from cxdash.load import Frames
 from cxdash.periods import Period
 
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
 
-# Columns each frame needs for the headline KPIs (read only these).
-KPI_COLUMNS: dict[str, list[str]] = {
-    "tickets": [
-        "ticket_id", "customer_id", "channel", "created_at", "first_response_at", "resolved_at", "priority",
-        "is_complaint", "team_id", "reopen_count", "agent_replies", "escalated",
-    ],
-    "surveys": ["kind", "customer_id", "ticket_id", "sent_at", "responded_at", "score"],
-    "orders": ["customer_id", "ordered_at", "amount", "status"],
-    "customers": ["customer_id", "segment", "region", "signup_at"],
-    "sla_policies": ["priority", "first_response_target_min", "resolution_target_min"],
-}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class KpiFrames:
-    """The tables the headline KPIs read, as LazyFrames with the contract's column names."""
-
-    tickets: pl.LazyFrame
-    surveys: pl.LazyFrame
-    orders: pl.LazyFrame
-    customers: pl.LazyFrame
-    sla_policies: pl.LazyFrame
+# Why a KPI has no value although there is data (METRICS.md "History" and "Scope").
+NOT_ENOUGH_HISTORY = "not_enough_history"
+UNDEFINED_UNDER_TICKET_FILTER = "undefined_under_ticket_filter"
+# Under a ticket filter these are about the customers served in the period ("customers served by …").
+SERVED_CUSTOMER_KPIS = ("nps", "revenue", "active_customers", "churn_rate_pct", "repeat_purchase_rate_pct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +39,16 @@ class Window:
     def of(cls, period: Period, *, tz: str, data_as_of: datetime) -> "Window":
         end = period.end(tz)
         return cls(start=period.start(tz), end=end, as_of=min(end, data_as_of), data_as_of=data_as_of)
+
+    @property
+    def running(self) -> bool:
+        """The period ends after data_as_of: it is still running."""
+        return self.end > self.data_as_of
+
+    @property
+    def exposure_days(self) -> float:
+        """Days of data in the period (start to as_of), the exposure for per-day comparisons."""
+        return max((self.as_of - self.start).total_seconds() / 86400, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,48 +86,73 @@ def minutes_between(start: str, end: str) -> pl.Expr:
     return (pl.col(end) - pl.col(start)).dt.total_microseconds() / MINUTE_US
 
 
-def _responses(frames: KpiFrames, window: Window, kind: str) -> pl.LazyFrame:
+def unavailable(reason: str) -> pl.LazyFrame:
+    """The one-row result of a KPI that is not computed, with the reason."""
+    return pl.LazyFrame(
+        {"value": [None], "n": [0], "reason": [reason]},
+        schema={"value": pl.Float64, "n": pl.Int64, "reason": pl.String},
+    )
+
+
+def lacks_history(frames: Frames, since: datetime) -> bool:
+    """A look-back window that starts before the first completed order in the data."""
+    return frames.history_from is not None and since < frames.history_from
+
+
+def served_customers(frames: Frames, window: Window) -> pl.LazyFrame:
+    """Customers with a ticket in scope created in the period (customer_id, unique)."""
+    return _created(frames, window).select("customer_id").unique()
+
+
+def _of_served(frames: Frames, window: Window, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Under a ticket filter, only the rows of the customers served in the period."""
+    if not frames.ticket_filtered:
+        return rows
+    return rows.join(served_customers(frames, window), on="customer_id", how="semi")
+
+
+def _responses(frames: Frames, window: Window, kind: str) -> pl.LazyFrame:
     return frames.surveys.filter(
         (pl.col("kind") == kind) & in_window("responded_at", window) & pl.col("score").is_not_null()
     )
 
 
-def _created(frames: KpiFrames, window: Window) -> pl.LazyFrame:
+def _created(frames: Frames, window: Window) -> pl.LazyFrame:
     return frames.tickets.filter(in_window("created_at", window))
 
 
-def _resolved_created(frames: KpiFrames, window: Window) -> pl.LazyFrame:
+def _resolved_created(frames: Frames, window: Window) -> pl.LazyFrame:
     return _created(frames, window).filter(pl.col("resolved_at").is_not_null())
 
 
-def _completed_orders(frames: KpiFrames) -> pl.LazyFrame:
+def _completed_orders(frames: Frames) -> pl.LazyFrame:
     return frames.orders.filter(pl.col("status") == "completed")
 
 
-def csat_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def csat_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of csat responses with score ≥ threshold."""
     return _responses(frames, window, "csat").select(
         share_pct(pl.col("score") >= options.csat_threshold), n_rows()
     )
 
 
-def csat_mean(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def csat_mean(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Mean csat score (1–5)."""
     return _responses(frames, window, "csat").select(*mean_with_sd("score"), n_rows())
 
 
-def csat_response_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def csat_response_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Answered share of csat surveys sent in the period."""
     return frames.surveys.filter((pl.col("kind") == "csat") & in_window("sent_at", window)).select(
         share_pct(pl.col("responded_at").is_not_null()), n_rows()
     )
 
 
-def nps(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def nps(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Promoters (9–10) minus detractors (0–6), in points; passives count in N."""
     promoters = (pl.col("score") >= 9).sum().cast(pl.Int64)
     detractors = (pl.col("score") <= 6).sum().cast(pl.Int64)
-    return _responses(frames, window, "nps").select(
+    return _of_served(frames, window, _responses(frames, window, "nps")).select(
         pl.when(pl.len() > 0).then(100 * (promoters - detractors) / pl.len()).alias("value"),
         n_rows(),
         promoters.alias("promoters"),
@@ -139,23 +160,23 @@ def nps(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     )
 
 
-def ces_mean(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def ces_mean(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Mean ces score (1–7, 7 = easiest)."""
     return _responses(frames, window, "ces").select(*mean_with_sd("score"), n_rows())
 
 
-def _first_response_minutes(frames: KpiFrames, window: Window) -> pl.LazyFrame:
+def _first_response_minutes(frames: Frames, window: Window) -> pl.LazyFrame:
     return _created(frames, window).filter(pl.col("first_response_at").is_not_null())
 
 
-def frt_median_min(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def frt_median_min(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Median minutes to first response of tickets created in the period."""
     return _first_response_minutes(frames, window).select(
         minutes_between("created_at", "first_response_at").median().alias("value"), n_rows()
     )
 
 
-def frt_p90_min(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def frt_p90_min(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """90th percentile (linear) of minutes to first response."""
     return _first_response_minutes(frames, window).select(
         minutes_between("created_at", "first_response_at")
@@ -165,14 +186,14 @@ def frt_p90_min(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.La
     )
 
 
-def resolution_median_h(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def resolution_median_h(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Median hours to (latest) resolution of tickets created in the period."""
     return _resolved_created(frames, window).select(
         (minutes_between("created_at", "resolved_at") / 60).median().alias("value"), n_rows()
     )
 
 
-def resolution_p90_h(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def resolution_p90_h(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """90th percentile (linear) of hours to resolution."""
     return _resolved_created(frames, window).select(
         (minutes_between("created_at", "resolved_at") / 60)
@@ -182,7 +203,7 @@ def resolution_p90_h(frames: KpiFrames, window: Window, options: KpiOptions) -> 
     )
 
 
-def _sla_attainment(frames: KpiFrames, window: Window, done_at: str, target: str) -> pl.LazyFrame:
+def _sla_attainment(frames: Frames, window: Window, done_at: str, target: str) -> pl.LazyFrame:
     """Met / (met + breached); tickets without `done_at` still inside their target are left out."""
     elapsed = minutes_between("created_at", done_at)
     age = (pl.lit(window.data_as_of) - pl.col("created_at")).dt.total_microseconds() / MINUTE_US
@@ -198,22 +219,22 @@ def _sla_attainment(frames: KpiFrames, window: Window, done_at: str, target: str
     )
 
 
-def sla_first_response_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def sla_first_response_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """First-response SLA attainment by priority policy."""
     return _sla_attainment(frames, window, "first_response_at", "first_response_target_min")
 
 
-def sla_resolution_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def sla_resolution_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Resolution SLA attainment by priority policy."""
     return _sla_attainment(frames, window, "resolved_at", "resolution_target_min")
 
 
-def tickets(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def tickets(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Tickets created in the period."""
     return _created(frames, window).select(pl.len().cast(pl.Float64).alias("value"), n_rows())
 
 
-def complaints(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def complaints(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Complaint tickets created in the period."""
     return (
         _created(frames, window)
@@ -222,8 +243,10 @@ def complaints(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.Laz
     )
 
 
-def complaint_rate_per_1k_orders(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def complaint_rate_per_1k_orders(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """1000 × complaints / completed orders in the period; N = completed orders."""
+    if frames.ticket_filtered:
+        return unavailable(UNDEFINED_UNDER_TICKET_FILTER)
     return (
         _created(frames, window)
         .select(pl.col("is_complaint").sum().alias("complaints"))
@@ -239,40 +262,43 @@ def complaint_rate_per_1k_orders(frames: KpiFrames, window: Window, options: Kpi
     )
 
 
-def reopen_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def reopen_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of resolved tickets (created in the period) that were ever reopened."""
     return _resolved_created(frames, window).select(share_pct(pl.col("reopen_count") > 0), n_rows())
 
 
-def one_touch_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def one_touch_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of resolved tickets (created in the period) with at most one public agent reply."""
     return _resolved_created(frames, window).select(share_pct(pl.col("agent_replies") <= 1), n_rows())
 
 
-def escalation_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def escalation_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of tickets created in the period that were escalated."""
     return _created(frames, window).select(share_pct(pl.col("escalated")), n_rows())
 
 
-def backlog_open(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
-    """Tickets created by as_of and not resolved by as_of."""
+def backlog_open(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+    """Tickets open at as_of: created by then, neither resolved nor closed by then."""
     return frames.tickets.filter(
         (pl.col("created_at") <= window.as_of)
         & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") > window.as_of))
+        & (pl.col("closed_at").is_null() | (pl.col("closed_at") > window.as_of))
     ).select(pl.len().cast(pl.Float64).alias("value"), n_rows())
 
 
-def revenue(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def revenue(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Sum of completed orders' amounts in the period, to the cent; N = orders."""
     return (
-        _completed_orders(frames)
+        _of_served(frames, window, _completed_orders(frames))
         .filter(in_window("ordered_at", window))
         .select(pl.col("amount").sum().round(2).alias("value"), n_rows())
     )
 
 
-def conversion_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def conversion_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of customers who signed up in the period with a completed order by as_of."""
+    if frames.ticket_filtered:
+        return unavailable(UNDEFINED_UNDER_TICKET_FILTER)
     first_orders = (
         _completed_orders(frames)
         .group_by("customer_id")
@@ -285,41 +311,48 @@ def conversion_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) 
     )
 
 
-def _buyers_between(frames: KpiFrames, after: datetime, until: datetime) -> pl.LazyFrame:
-    """Distinct customers with a completed order in (after, until]."""
+def _buyers_between(frames: Frames, window: Window, after: datetime, until: datetime) -> pl.LazyFrame:
+    """Distinct customers (served in the period, under a ticket filter) with a completed order in
+    (after, until]."""
     return (
-        _completed_orders(frames)
+        _of_served(frames, window, _completed_orders(frames))
         .filter((pl.col("ordered_at") > after) & (pl.col("ordered_at") <= until))
         .select("customer_id")
         .unique()
     )
 
 
-def active_customers(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def active_customers(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Customers with a completed order in the W days up to as_of."""
     since = window.as_of - timedelta(days=options.churn_window_days)
-    return _buyers_between(frames, since, window.as_of).select(
+    if lacks_history(frames, since):
+        return unavailable(NOT_ENOUGH_HISTORY)
+    return _buyers_between(frames, window, since, window.as_of).select(
         pl.len().cast(pl.Float64).alias("value"), n_rows()
     )
 
 
-def churn_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def churn_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of customers active at the period start who are no longer active at as_of."""
     w = timedelta(days=options.churn_window_days)
-    still_active = _buyers_between(frames, window.as_of - w, window.as_of).with_columns(
+    if lacks_history(frames, window.start - w):
+        return unavailable(NOT_ENOUGH_HISTORY)
+    still_active = _buyers_between(frames, window, window.as_of - w, window.as_of).with_columns(
         pl.lit(True).alias("still_active")
     )
     return (
-        _buyers_between(frames, window.start - w, window.start)
+        _buyers_between(frames, window, window.start - w, window.start)
         .join(still_active, on="customer_id", how="left")
         .select(share_pct(pl.col("still_active").is_null()), n_rows())
     )
 
 
-def repeat_purchase_rate_pct(frames: KpiFrames, window: Window, options: KpiOptions) -> pl.LazyFrame:
+def repeat_purchase_rate_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Share of buyers of the 365 days up to as_of with two or more completed orders."""
+    if lacks_history(frames, window.as_of - timedelta(days=365)):
+        return unavailable(NOT_ENOUGH_HISTORY)
     return (
-        _completed_orders(frames)
+        _of_served(frames, window, _completed_orders(frames))
         .filter(
             (pl.col("ordered_at") > window.as_of - timedelta(days=365))
             & (pl.col("ordered_at") <= window.as_of)
@@ -330,7 +363,7 @@ def repeat_purchase_rate_pct(frames: KpiFrames, window: Window, options: KpiOpti
     )
 
 
-KpiFunction = Callable[[KpiFrames, Window, KpiOptions], pl.LazyFrame]
+KpiFunction = Callable[[Frames, Window, KpiOptions], pl.LazyFrame]
 # How a change between two periods is tested (METRICS.md): none for medians, stocks and sums.
 ChangeTest = Literal["proportion", "mean", "nps", "count", "rate_per_order", "none"]
 
@@ -379,17 +412,18 @@ class KpiValue:
     value: float | None
     n: int
     extra: dict[str, float] = field(default_factory=dict)  # sd, promoters, … for significance tests
+    reason: str | None = None  # why the value is null although there is data
 
 
 def headline_kpis(
-    frames: KpiFrames, window: Window, options: KpiOptions = DEFAULT_OPTIONS
+    frames: Frames, window: Window, options: KpiOptions = DEFAULT_OPTIONS
 ) -> dict[str, KpiValue]:
     """Every headline KPI of one period and scope."""
     return headline_kpis_many(frames, [window], options)[0]
 
 
 def headline_kpis_many(
-    frames: KpiFrames, windows: Sequence[Window], options: KpiOptions = DEFAULT_OPTIONS
+    frames: Frames, windows: Sequence[Window], options: KpiOptions = DEFAULT_OPTIONS
 ) -> list[dict[str, KpiValue]]:
     """Every headline KPI for several periods, computed in one parallel collect."""
     results = pl.collect_all([spec.compute(frames, w, options) for w in windows for spec in HEADLINE_KPIS])
@@ -409,7 +443,8 @@ def _kpi_value(result: pl.DataFrame) -> KpiValue:
     return KpiValue(
         value=_plain(result["value"][0]),
         n=int(result["n"][0]),
-        extra={c: _plain(result[c][0]) for c in result.columns if c not in ("value", "n")},
+        extra={c: _plain(result[c][0]) for c in result.columns if c not in ("value", "n", "reason")},
+        reason=result["reason"][0] if "reason" in result.columns else None,
     )
 
 

@@ -18,7 +18,7 @@ from cxdash.auth.demo import DEMO_USERS
 from cxdash.auth.passwords import MAX_PASSWORD_BYTES, verify_password
 from cxdash.auth.startup import DEMO_SECRET
 from cxdash.config import Settings
-from cxdash.db.engine import make_engine
+from cxdash.db.engine import shared_engine
 from cxdash.i18n import Translator
 
 COOKIE = "cxdash_session"
@@ -27,9 +27,9 @@ MESSAGE_KEY = "cxdash_login_message"
 COOKIE_ACTION_KEY = "cxdash_cookie_action"
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
 def auth_engine(url: str) -> sa.engine.Engine:
-    return make_engine(url)
+    """The process's one engine for `url` (cxdash.db.engine.shared_engine), disposed at exit."""
+    return shared_engine(url)
 
 
 def policy(config: Settings, *, demo: bool) -> store.SessionPolicy:
@@ -43,7 +43,8 @@ def policy(config: Settings, *, demo: bool) -> store.SessionPolicy:
 
 def client_id() -> str:
     """The browser's address (Streamlit gives none for localhost, which then counts as one client)."""
-    return st.context.ip_address or "localhost"
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "localhost"  # AppTest gives a mock
 
 
 def _now() -> datetime:

@@ -1,5 +1,5 @@
-"""The app frame: start-up checks, login gate, navigation by role, and the sidebar (user, language,
-data as-of, global filters)."""
+"""The app frame: start-up checks, login gate, navigation from the page registry by role, and the
+sidebar (user, language, data as-of, global filters)."""
 
 import threading
 from collections.abc import Callable
@@ -7,16 +7,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from cxdash.auth import store
-from cxdash.auth.roles import pages_for
 from cxdash.auth.startup import startup_problems
 from cxdash.db.engine import check_schema
 from cxdash.errors import CxdashError
 from cxdash.i18n import Translator
 from cxdash.ui import auth
 from cxdash.ui.loaders import data_version, dataset
-from cxdash.ui.state import PageContext, kpi_options, language_switch, settings, sidebar_filters, translator
+from cxdash.ui.registry import PAGES, may_open, pages_for
+from cxdash.ui.state import (
+    PageContext,
+    kpi_options,
+    language_switch,
+    seed_from_query,
+    settings,
+    sidebar_filters,
+    translator,
+    user_language,
+)
 from cxdash.ui.widgets import error_boundary
 
 # A local favicon: a Material or emoji icon would be fetched from a CDN, which a closed network refuses.
@@ -38,41 +48,56 @@ class Gate:
 
 def run_app() -> None:
     """Everything app.py does: one call so that app.py stays a router."""
+    gate, t = _open()
+    navigation = _navigation(gate, t)
+    if gate.user is not None:
+        _this_run.frame = (gate.user, frame(gate, t))
+    try:
+        navigation.run()
+    finally:
+        _this_run.__dict__.pop("frame", None)  # never handed to a later run on this thread
+
+
+def _open() -> tuple[Gate, Translator]:
+    """Page config, the URL's choices at a session's start, the gate and the user's language."""
     st.set_page_config(
         page_title="cxdash", page_icon=str(ICON), layout="wide", initial_sidebar_state="expanded"
     )
-    t = translator()
-    gate = _gate(t)
+    seed_from_query()
+    gate = _gate(translator())
+    t = translator() if gate.user is None else user_language(gate.url, gate.user.username)
+    return gate, t
+
+
+def _navigation(gate: Gate, t: Translator) -> StreamlitPage:
+    """The pages of the registry the user's roles allow, with translated titles; without a user, the
+    login form at every page's address (a link to a page logs in there, then opens it)."""
     if gate.user is None:
-        login = st.Page(
-            lambda: auth.render_login(t, gate.url, gate.policy, demo=gate.demo),
-            title=t("nav.login"), icon=":material/login:", url_path="login", default=True,
-        )  # fmt: skip
+
+        def login() -> None:
+            auth.render_login(t, gate.url, gate.policy, demo=gate.demo)
+
         with st.sidebar:
-            language_switch()
-        st.navigation([login], position="hidden").run()
-        return
-    allowed = pages_for(gate.user.roles)
-    overview = st.Page(
-        "pages/overview.py",
-        title=t("nav.overview"),
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
+            language_switch(signed_in=False)
+        pages = [
+            st.Page(login, title=t("nav.login"), icon=":material/login:", url_path="login", default=True)
+        ]
+        pages += [st.Page(login, title=t("nav.login"), url_path=spec.id) for spec in PAGES]
+        return st.navigation(pages, position="hidden")
+    specs = pages_for(gate.user.roles)
+    if not specs:  # parse_roles admits no such user; refuse rather than guess a page
+        st.error(t("app.forbidden"), icon=":material/block:")
+        st.stop()
+    start = specs[0]
+    return st.navigation(
+        [
+            st.Page(start.script, title=t(start.title_key), icon=start.icon, url_path="", default=True),
+            # The start page lives at "/"; Streamlit would answer its own address (/overview) with "page
+            # not found", so a hidden twin serves it there.
+            st.Page(start.script, title=t(start.title_key), url_path=start.id, visibility="hidden"),
+            *(st.Page(s.script, title=t(s.title_key), icon=s.icon, url_path=s.id) for s in specs[1:]),
+        ]
     )
-    pages = [overview]
-    if "admin" in allowed:
-        pages.append(
-            st.Page(
-                "pages/admin.py",
-                title=t("nav.admin"),
-                icon=":material/admin_panel_settings:",
-                url_path="admin",
-            )
-        )
-    navigation = st.navigation(pages)
-    _this_run.context = frame(gate, t)
-    navigation.run()
 
 
 def _gate(t: Translator) -> Gate:
@@ -84,7 +109,7 @@ def _gate(t: Translator) -> Gate:
         check_schema(engine)
         demo = store.is_demo(engine)
     except CxdashError as exc:
-        st.error(t("app.no_database", detail=str(exc)), icon=":material/database:")
+        st.error(t("app.no_database", detail=exc.translated(t, t.has)), icon=":material/database:")
         st.stop()
     problems = startup_problems(
         demo=demo,
@@ -115,7 +140,7 @@ def frame(gate: Gate, t: Translator) -> PageContext | None:
         if st.button(t("app.logout"), icon=":material/logout:", key="logout"):
             auth.logout(gate.url, gate.policy)
             st.rerun()
-        language_switch()
+        language_switch(signed_in=True)
         with error_boundary(t):
             return _sidebar(t, gate.user)
     return None
@@ -127,7 +152,7 @@ def _sidebar(t: Translator, user: store.User) -> PageContext | None:
         version = data_version(config.db_url)
         data = dataset(config.db_url, version)
     except CxdashError as exc:
-        st.error(t("app.no_database", detail=str(exc)), icon=":material/database:")
+        st.error(t("app.no_database", detail=exc.translated(t, t.has)), icon=":material/database:")
         return None
     st.caption(t("app.as_of", when=t.datetime(data.span.data_as_of, config.display_tz)))
     chosen = sidebar_filters(t, data, config.db_url, config.display_tz, user)
@@ -146,24 +171,24 @@ def _sidebar(t: Translator, user: store.User) -> PageContext | None:
 
 
 def page_context(page: str) -> PageContext | None:
-    """The context the frame prepared in this run, for a page the user may see.
+    """The context the frame prepared in this run, for a page the user may open.
 
     A page script can also run without the entry script (Streamlit serves `pages/` files directly on a
-    fresh server, and AppTest reruns only the page): then the page checks the session and draws the
-    frame itself, so it never works from a stale context or without a login.
+    fresh server, and AppTest reruns only the page): then the page does the entry script's work itself
+    (the translated navigation replaces the file names Streamlit shows, the login form, the frame), so
+    it never works from a stale context or without a login.
     """
-    if hasattr(_this_run, "context"):
-        context = _this_run.__dict__.pop("context")
+    if hasattr(_this_run, "frame"):
+        user, context = _this_run.__dict__.pop("frame")
     else:
-        t = translator()
-        gate = _gate(t)
+        gate, t = _open()
+        navigation = _navigation(gate, t)
         if gate.user is None:
-            st.warning(t("login.required"), icon=":material/lock:")
-            st.page_link("app.py", label=t("nav.login"), icon=":material/login:")
+            navigation.run()  # the login form, at this page's address
             st.stop()
-        context = frame(gate, t)
-    if context is not None and page not in pages_for(context.user.roles):
-        st.error(context.t("app.forbidden"), icon=":material/block:")
+        user, context = gate.user, frame(gate, t)
+    if not may_open(user.roles, page):
+        st.error(translator()("app.forbidden"), icon=":material/block:")
         st.stop()
     return context
 

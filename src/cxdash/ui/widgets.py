@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from cxdash.auth import store
 from cxdash.errors import CxdashError
 from cxdash.i18n import Translator
-from cxdash.overview import KpiCard
 from cxdash.reports.export import csv_bytes
 from cxdash.ui import auth
+from cxdash.views.overview import KpiCard
 
 log = logging.getLogger("cxdash.ui")
 STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
@@ -31,7 +31,7 @@ def error_boundary(t: Translator) -> Iterator[None]:
     try:
         yield
     except CxdashError as exc:
-        st.error(t("app.data_error", detail=str(exc)), icon=":material/error:")
+        st.error(t("app.data_error", detail=exc.translated(t, t.has)), icon=":material/error:")
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("unexpected error (ref %s)", ref)
@@ -47,10 +47,20 @@ def _comparison_text(t: Translator, label: str, card: KpiCard, which: str) -> st
     delta = t.kpi_delta(comparison.delta, card.unit)
     if delta is None:
         return None
+    per_day = f" {t('overview.per_day')}" if comparison.adjusted else ""
     if comparison.p_value is None:
-        return f"{label} {delta}"
+        return f"{label} {delta}{per_day}"
     marker = t("overview.significant") if comparison.significant else t("overview.not_significant")
-    return f"{label} {delta} ({marker})"
+    return f"{label} {delta}{per_day} ({marker})"
+
+
+def _card_value(t: Translator, card: KpiCard) -> str:
+    """The value, "—" when there is none for a reason (said below the card), or "no data"."""
+    if card.value is not None:
+        return t.kpi_value(card.value, card.unit)
+    if card.reason:
+        return "—"
+    return t.kpi_value(card.value, card.unit) if card.n else t("overview.empty_kpi")
 
 
 def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_text: str) -> None:
@@ -60,16 +70,18 @@ def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_t
     with st.container(border=True):
         st.metric(
             t(f"kpi.{card.name}.label"),
-            t.kpi_value(card.value, card.unit)
-            if card.n or card.value is not None
-            else t("overview.empty_kpi"),
+            _card_value(t, card),
             delta=delta.strip() if delta else None,
             delta_color=colour,
             help=help_text,
             chart_data=[v for v in sparkline if v is not None] or None,
             chart_type="line",
         )
-        details = [t("overview.n", n=f"{card.n:,}")]
+        details = [t(f"reason.{card.reason}")] if card.reason else [t("overview.n", n=f"{card.n:,}")]
+        if card.running:
+            details.append(t("overview.running_short"))
+        if card.served:
+            details.append(t("overview.served_short"))
         yoy = _comparison_text(t, t("overview.vs_last_year"), card, "vs_last_year")
         if yoy:
             details.append(yoy)

@@ -9,12 +9,12 @@ from cxdash.charts.trends import TrendLabels, kpi_trend_line
 from cxdash.i18n import Translator
 from cxdash.metrics.kpis import KPI_BY_NAME
 from cxdash.metrics.scope import Scope
-from cxdash.overview import KPI_GROUPS, KpiCard
 from cxdash.periods import parse_period
-from cxdash.ui.loaders import OverviewData, dataset, overview_data
+from cxdash.ui.loaders import OverviewData, dataset, overview_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
 from cxdash.ui.widgets import chart_with_table, empty_state, kpi_card
+from cxdash.views.overview import KPI_GROUPS, KpiCard
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
 TREND_KINDS = ("quarter", "month")
@@ -51,9 +51,9 @@ def _render(context: PageContext, t: Translator) -> None:
     url, tz = config.db_url, config.display_tz
     granularity = remembered_value("trend_kind", t, "quarter")
     data: OverviewData = overview_data(
-        url, context.version, context.period, granularity, context.scope, context.options, tz
+        url, context.version, context.period, granularity, context.scope, context.options, tz, context.user
     )
-    teams = dict(dataset(url, context.version).reference["teams"].select("team_id", "name").iter_rows())
+    teams = dataset(url, context.version).team_names
     st.title(t("overview.title"))
     st.caption(
         t(
@@ -64,6 +64,13 @@ def _render(context: PageContext, t: Translator) -> None:
             scope=_scope_text(t, context.scope, teams),
         )
     )
+    if data.current.running:
+        st.caption(
+            t("overview.running", as_of=t.datetime(data.current.window.data_as_of, tz)),
+            help=t("overview.running_help"),
+        )
+    if any(card.served for card in data.cards):
+        st.caption(t("overview.served_note", scope=_scope_text(t, context.scope, teams)))
     if not data.has_data:
         empty_state(t("overview.empty"))
         return
@@ -106,16 +113,25 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             format_func=lambda k: t(f"kpi.{k}.label"),
             placeholder=t("overview.trend_pick_placeholder"),
         )
-    annotations = dataset(context.settings.db_url, context.version).reference["annotations"]
+    annotations = user_frames(
+        context.settings.db_url, context.version, context.user, context.scope
+    ).annotations.collect()
     kind = remembered_value("trend_kind", t, "quarter")
     cards = {card.name: card for card in data.cards}
     columns = st.columns(2)
     for i, name in enumerate(chosen):
         spec = KPI_BY_NAME[name]
+        running_mark = f" ({t('overview.running_short')})"
         series = data.series.filter(pl.col("kpi") == name).with_columns(
-            pl.col("period")
-            .map_elements(lambda label: t.period(parse_period(label)), return_dtype=pl.String)
-            .alias("period_label")
+            (
+                pl.col("period").map_elements(
+                    lambda label: t.period(parse_period(label)), return_dtype=pl.String
+                )
+                + pl.when(pl.col("running")).then(pl.lit(running_mark)).otherwise(pl.lit(""))
+            ).alias("period_label"),
+            pl.col("reason")
+            .map_elements(lambda code: t(f"reason.{code}"), return_dtype=pl.String)
+            .alias("note"),
         )
         labels = TrendLabels(
             title=t(f"kpi.{name}.label"),
@@ -133,6 +149,7 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             pl.col("period_label").alias(t("chart.period")),
             pl.col("value").alias(t(f"kpi.{name}.label")),
             pl.col("n").alias(t("chart.n")),
+            pl.col("note").alias(t("chart.note")),
         )
         with columns[i % 2]:
             chart_with_table(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cxdash.auth import store
 from cxdash.auth.roles import ROLES
+from cxdash.db.version import bump_data_version
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.ui import auth
@@ -24,7 +25,9 @@ def _render(context: PageContext, t: Translator) -> None:
     url = context.settings.db_url
     engine = auth.auth_engine(url)
     st.title(t("admin.title"))
-    users_tab, sessions_tab, audit_tab = st.tabs([t("admin.users"), t("admin.sessions"), t("admin.audit")])
+    users_tab, sessions_tab, audit_tab, data_tab = st.tabs(
+        [t("admin.users"), t("admin.sessions"), t("admin.audit"), t("admin.data")]
+    )
     with users_tab:
         _users(context, t, engine)
     with sessions_tab:
@@ -54,13 +57,36 @@ def _render(context: PageContext, t: Translator) -> None:
         )
     with audit_tab:
         _audit(context, t, engine)
+    with data_tab:
+        _data_version(context, t, engine)
+
+
+def _data_version(context: PageContext, t: Translator, engine) -> None:
+    """The data's version and as-of time, and a reload for data changed outside cxdash."""
+    span = dataset(context.settings.db_url, context.version).span
+    st.caption(
+        t(
+            "admin.data_version",
+            version=context.version,
+            as_of=t.datetime(span.data_as_of, context.settings.display_tz),
+        )
+    )
+    st.caption(t("admin.refresh_help"))
+    if st.button(t("admin.refresh"), icon=":material/refresh:", key="refresh_data"):
+        with engine.begin() as conn:  # the audit record and the new version, or neither
+            version = bump_data_version(conn)
+            store.write_audit(
+                conn, now=datetime.now(UTC), action="refresh", username=context.user.username,
+                client=auth.client_id(), data_version=version,
+            )  # fmt: skip
+        st.success(t("admin.refreshed", version=version))
 
 
 def _users(context: PageContext, t: Translator, engine) -> None:
     actor = {"actor": context.user.username, "client": auth.client_id()}
     with engine.connect() as conn:
         users = store.list_users(conn)
-    teams = dataset(context.settings.db_url, context.version).reference["teams"]["team_id"].to_list()
+    teams = list(dataset(context.settings.db_url, context.version).team_names)
     table = pl.DataFrame(
         {
             t("login.username"): [u.username for u in users],
@@ -129,7 +155,10 @@ def _users(context: PageContext, t: Translator, engine) -> None:
 def _apply(t: Translator, change) -> None:
     try:
         change()
-    except (InputError, ValueError) as exc:
+    except InputError as exc:
+        st.error(exc.translated(t, t.has))
+        return
+    except ValueError as exc:
         st.error(str(exc))
         return
     st.success(t("admin.saved"))

@@ -1,0 +1,55 @@
+"""Every page of the app as data: the navigation, role access and the page tests all derive from PAGES.
+
+A new page is one `PageSpec` here, its three-line script in pages/ and its body in cxdash.ui.pages.
+No Streamlit here, so that access rules can be read and tested without it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from cxdash.auth.roles import ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """One page: its id (also its URL path), its script under the project root, its Material icon,
+    the message key of its title and the roles that may open it."""
+
+    id: str
+    script: str
+    icon: str
+    title_key: str
+    roles: frozenset[str]
+
+
+# In navigation order; the first page a user may open is their start page.
+PAGES: Final[tuple[PageSpec, ...]] = (
+    PageSpec(
+        id="overview",
+        script="pages/overview.py",
+        icon=":material/dashboard:",
+        title_key="nav.overview",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
+        id="admin",
+        script="pages/admin.py",
+        icon=":material/admin_panel_settings:",
+        title_key="nav.admin",
+        roles=frozenset({"admin"}),
+    ),
+)
+PAGE_BY_ID: Final[dict[str, PageSpec]] = {spec.id: spec for spec in PAGES}
+
+
+def pages_for(roles: Iterable[str]) -> tuple[PageSpec, ...]:
+    """The pages any of these roles may open, in navigation order (none for unknown roles)."""
+    held = set(roles)
+    return tuple(spec for spec in PAGES if spec.roles & held)
+
+
+def may_open(roles: Iterable[str], page_id: str) -> bool:
+    """Whether these roles may open the page `page_id` (an unknown page: no)."""
+    spec = PAGE_BY_ID.get(page_id)
+    return spec is not None and bool(spec.roles & set(roles))

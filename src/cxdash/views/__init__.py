@@ -1,0 +1,1 @@
+"""One module per page: what the page shows, as data built from metrics/ (pure, no Streamlit)."""
