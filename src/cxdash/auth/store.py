@@ -9,6 +9,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +34,10 @@ from cxdash.errors import InputError
 USER_FAILURE_LIMIT = 5
 CLIENT_FAILURE_LIMIT = 20
 THROTTLE_WINDOW = timedelta(minutes=5)
+MAX_USERNAME_CHARS = 64
+# Stands for an over-long username in login attempts and the audit: no real username can be this
+# (usernames have only letters, digits and . _ - @), and the long string itself is never stored.
+LONG_USERNAME = "<too long>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,14 +249,15 @@ class LoginResult:
         return self.user is not None
 
 
-def login_block(conn: Connection, username: str, client: str, *, now: datetime) -> timedelta | None:
+def login_block(conn: Connection, username: str | None, client: str, *, now: datetime) -> timedelta | None:
     """How long further attempts are blocked (None: not blocked): 5 failures of a user or 20 of a
-    client within 5 minutes; the block ends by itself 5 minutes after the failures."""
+    client within 5 minutes; the block ends by itself 5 minutes after the failures. An attempt whose
+    password check is still running counts as a failure. `username` None: only the client's limit."""
     since = now - THROTTLE_WINDOW
-    for column, value, limit in (
-        (AppLoginAttempt.username, username, USER_FAILURE_LIMIT),
-        (AppLoginAttempt.client, client, CLIENT_FAILURE_LIMIT),
-    ):
+    limits = [(AppLoginAttempt.client, client, CLIENT_FAILURE_LIMIT)]
+    if username is not None:
+        limits.insert(0, (AppLoginAttempt.username, username, USER_FAILURE_LIMIT))
+    for column, value, limit in limits:
         times = (
             conn.execute(
                 sa.select(AppLoginAttempt.at)
@@ -263,6 +271,46 @@ def login_block(conn: Connection, username: str, client: str, *, now: datetime) 
         if len(times) >= limit:
             return utc(times[-1]) + THROTTLE_WINDOW - now
     return None
+
+
+# Advisory-lock namespaces (first key of pg_advisory_xact_lock(int, int)) for login reservations.
+_PG_LOCK_USER, _PG_LOCK_CLIENT = 0x6378_0001, 0x6378_0002
+# In-process queue for SQLite writers of the login path: threads wait here in order instead of
+# polling SQLite's busy handler; BEGIN IMMEDIATE still serialises them against other processes.
+_sqlite_login_lock = threading.Lock()
+
+
+@contextmanager
+def _login_transaction(
+    engine: Engine, *, username: str | None = None, client: str | None = None
+) -> Iterator[Connection]:
+    """A short write transaction that no other login for the same username or client overlaps: on
+    PostgreSQL transaction-scoped advisory locks (user, then client: one order, so no deadlock), on
+    SQLite BEGIN IMMEDIATE (the database's one write lock, taken before the first read)."""
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        with engine.connect() as conn:
+            # Each statement sees what the previous lock holder committed (not so in REPEATABLE READ).
+            conn.execution_options(isolation_level="READ COMMITTED")
+            with conn.begin():
+                for namespace, key in ((_PG_LOCK_USER, username), (_PG_LOCK_CLIENT, client)):
+                    if key is not None:
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))"),
+                            {"namespace": namespace, "key": key},
+                        )
+                yield conn
+        return
+    with _sqlite_login_lock, engine.connect() as conn:
+        if dialect == "sqlite":
+            # pysqlite would open a deferred transaction only at the first write, after the reads.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
 
 def login(
@@ -279,21 +327,47 @@ def login(
 
     `check(password, hash)` does the bcrypt check (the login form's). Unknown and disabled users are
     checked against a dummy hash, so every failure costs the same time and says the same thing.
+    The attempt is counted (as a failure) before the check, in a transaction serialised per username
+    and client, so concurrent logins cannot run more checks than the limits allow; a success turns it
+    into a success afterwards. A username over 64 characters is refused without a check and stored
+    only as LONG_USERNAME (its first 64 characters in the audit detail).
     """
-    with engine.begin() as conn:
-        blocked = login_block(conn, username, client, now=now)
+    too_long = len(username.strip()) > MAX_USERNAME_CHARS
+    name = LONG_USERNAME if too_long else username
+    detail = {"username_prefix": username.strip()[:MAX_USERNAME_CHARS], "username_chars": len(username)}
+    detail = detail if too_long else {}
+    with _login_transaction(engine, username=None if too_long else username, client=client) as conn:
+        blocked = login_block(conn, None if too_long else username, client, now=now)
         if blocked is not None:
-            write_audit(conn, now=now, action="login_throttled", username=username, client=client)
+            write_audit(conn, now=now, action="login_throttled", username=name, client=client, **detail)
             return LoginResult(user=None, token=None, retry_after=blocked)
+        attempt = conn.execute(
+            sa.insert(AppLoginAttempt).values(username=name, client=client, at=now, success=False)
+        ).inserted_primary_key[0]
+        if too_long:
+            write_audit(conn, now=now, action="login_failed", username=name, client=client, **detail)
+            return LoginResult(user=None, token=None)
         user = get_user(conn, username)
-        stored = conn.execute(sa.select(AppUser.password_hash).where(AppUser.username == username)).scalar()
-        valid = check(password, stored if user is not None and not user.disabled else None)
-        conn.execute(
-            sa.insert(AppLoginAttempt).values(username=username, client=client, at=now, success=valid)
-        )
+        stored = None
+        if user is not None and not user.disabled:
+            stored = conn.execute(
+                sa.select(AppUser.password_hash).where(AppUser.username == username)
+            ).scalar()
+    valid = check(password, stored)  # outside any transaction: bcrypt takes ~200 ms
+    with _login_transaction(engine) as conn:
+        if valid:  # still the same password and not disabled (locked until commit: no session escapes)
+            current = conn.execute(
+                sa.select(AppUser.password_hash, AppUser.disabled)
+                .where(AppUser.username == username)
+                .with_for_update()
+            ).first()
+            valid = current is not None and not current.disabled and current.password_hash == stored
         if not valid:
             write_audit(conn, now=now, action="login_failed", username=username, client=client)
             return LoginResult(user=None, token=None)
+        conn.execute(
+            sa.update(AppLoginAttempt).where(AppLoginAttempt.attempt_id == attempt).values(success=True)
+        )
         token = secrets.token_urlsafe(32)
         conn.execute(
             sa.insert(AppSession).values(
@@ -301,7 +375,7 @@ def login(
             )
         )
         write_audit(conn, now=now, action="login", username=username, client=client)
-        return LoginResult(user=user, token=token)
+        return LoginResult(user=get_user(conn, username), token=token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,8 +456,15 @@ def mark_demo(engine: Engine) -> None:
 
 
 def is_demo(engine: Engine) -> bool:
+    """Demo mode: marked as a demo *and* generated by `demo` (a real database that an older cxdash's
+    `demo --if-missing` marked is not a demo: it needs a session secret)."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(AppMeta.value).where(AppMeta.key == "demo")).scalar() == "1"
+        meta = dict(
+            conn.execute(
+                sa.select(AppMeta.key, AppMeta.value).where(AppMeta.key.in_(("demo", "demo_generated")))
+            ).all()
+        )
+    return meta.get("demo") == "1" and "demo_generated" in meta
 
 
 def active_sessions(conn: Connection, *, now: datetime, policy: SessionPolicy) -> list[dict]:
