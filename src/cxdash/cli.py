@@ -1,11 +1,13 @@
-"""`python -m cxdash …`: demo, init-db, refresh, kpis, users, bench."""
+"""`python -m cxdash …`: demo, init-db, refresh, kpis, users, bench, serve."""
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cxdash.config import current_settings
@@ -23,8 +25,13 @@ def _date(text: str) -> date:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
+    """--db on every parser level, so it may come anywhere (`users --db X add …`, `users add … --db X`).
+    SUPPRESS: a level where it is not given leaves the value of another level alone."""
     parser.add_argument(
-        "--db", metavar="URL", help="database URL (default: $CXDASH_DB_URL or sqlite:///data/cxdash.db)"
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="database URL (default: $CXDASH_DB_URL or sqlite:///data/cxdash.db)",
     )
 
 
@@ -35,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m cxdash",
         description="cxdash: customer-service management dashboard (客户服务与管理驾驶舱).",
     )
+    _db_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="generate the demo database with its planted stories")
@@ -44,9 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end-date", type=_date, help="last day of the data (default: today)")
     demo.add_argument("--locale", choices=list(LOCALES), default="zh_CN")
     existing = demo.add_mutually_exclusive_group()
-    existing.add_argument("--force", action="store_true", help="replace an existing database")
     existing.add_argument(
-        "--if-missing", action="store_true", help="do nothing if the database already has the cxdash schema"
+        "--force",
+        action="store_true",
+        help="replace a database that demo generated (never one with other users or changed data)",
+    )
+    existing.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="keep a database that demo generated (adding missing demo accounts); refuse any other",
     )
 
     init = commands.add_parser("init-db", help="create the cxdash tables on an empty database")
@@ -94,10 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = actions.add_parser("list", help="list users")
     listing.add_argument("--format", choices=["table", "json"], default="table")
-    for name in ("disable", "enable"):
-        actions.add_parser(name, help=f"{name} a user (disabling ends their sessions)").add_argument(
-            "username"
-        )
+    switches = [
+        actions.add_parser(name, help=f"{name} a user (disabling ends their sessions)")
+        for name in ("disable", "enable")
+    ]
+    for switch in switches:
+        switch.add_argument("username")
     password = actions.add_parser("set-password", help="set a password (ends the user's sessions)")
     password.add_argument("username")
     password.add_argument("--password-stdin", action="store_true")
@@ -105,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     roles.add_argument("username")
     roles.add_argument("--roles", required=True)
     roles.add_argument("--teams", help="comma-separated team ids (unchanged if omitted)")
+    for action in (add, listing, *switches, password, roles):
+        _db_option(action)
 
     bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
     _db_option(bench)
@@ -113,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--kpis", action="store_true", help="the headline KPI set")
     bench.add_argument("--runs", type=int, default=5)
     bench.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser(
+        "serve",
+        help="check the start-up settings, then start the app (streamlit run app.py); other options go to "
+        "streamlit, e.g. --server.port 8502",
+    )
+    _db_option(serve)
     return parser
 
 
@@ -121,48 +146,62 @@ def _progress(message: str) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from cxdash.auth.demo import (
+        DEMO_USERS,
+        create_demo_users,
+        inspect_database,
+        replace_refusal,
+        top_up_refusal,
+    )
     from cxdash.demo.generator import DemoConfig, generate
     from cxdash.demo.writer import write_tables
 
     settings = current_settings(db_url=args.db)
-    if args.if_missing and _has_cxdash_schema(settings.db_url):
-        from cxdash.auth.demo import create_demo_users
-
-        create_demo_users(settings.db_url, now=datetime.now(UTC))  # adds any demo account that is missing
-        print(f"{settings.db_url} already holds cxdash data; keeping it (use --force to regenerate).")
+    url = settings.db_url
+    # demo touches only what it generated: never demo accounts or demo mode on someone's database.
+    existing = inspect_database(url)
+    if existing is not None and args.if_missing:
+        refusal = top_up_refusal(url, existing)
+        if refusal:
+            raise InputError(refusal)
+        _upgrade_if_older(url)
+        create_demo_users(url, now=datetime.now(UTC))  # adds any demo account that is missing
+        print(f"{url} already holds cxdash demo data; keeping it (use --force to regenerate).")
         return 0
+    if existing is not None and args.force:
+        refusal = replace_refusal(url, existing)
+        if refusal:
+            raise InputError(refusal)
     end_date = args.end_date or datetime.now(ZoneInfo(settings.display_tz)).date()
     config = DemoConfig(
         scale=args.scale, seed=args.seed, end_date=end_date, locale=args.locale, tz=settings.display_tz
     )
     started = time.perf_counter()
     frames = generate(config, progress=_progress)
-    write_tables(settings.db_url, frames, force=args.force, progress=_progress)
-    from cxdash.auth.demo import DEMO_USERS, create_demo_users
-
-    create_demo_users(settings.db_url, now=datetime.now(UTC))
+    # An existing database without any table holds nothing to lose: --if-missing fills it.
+    force = args.force or (args.if_missing and existing is None)
+    write_tables(url, frames, force=force, progress=_progress)
+    create_demo_users(url, now=datetime.now(UTC))
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in frames.items() if frame.height > 100)
-    print(f"Demo database ready at {settings.db_url} in {time.perf_counter() - started:.1f} s: {counts}.")
+    print(f"Demo database ready at {url} in {time.perf_counter() - started:.1f} s: {counts}.")
     print("Demo accounts: " + ", ".join(f"{u} / {p}" for u, p, *_ in DEMO_USERS))
     return 0
 
 
-def _has_cxdash_schema(url: str) -> bool:
-    """True if `url` holds a cxdash database (upgrading an older one in place)."""
-    from cxdash.db.engine import check_schema, make_engine, sqlite_path, upgrade_schema
+def _upgrade_if_older(url: str) -> None:
+    """Bring a demo database of an older cxdash to this schema version (keeps the data)."""
+    from cxdash.db.engine import check_schema, make_engine, upgrade_schema
     from cxdash.errors import DatabaseError
 
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        return False
     engine = make_engine(url)
     try:
         check_schema(engine)
     except DatabaseError as exc:
-        if "older" not in str(exc):
-            return False
-        upgrade_schema(engine)  # an older cxdash database: add the new tables, keep the data
-    return True
+        if exc.key != "errors.older_schema":
+            raise
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
 
 
 def run_init_db(args: argparse.Namespace) -> int:
@@ -319,6 +358,85 @@ def run_bench(args: argparse.Namespace) -> int:
     return run_benchmarks(args, progress=_progress)
 
 
+def find_app() -> Path:
+    """The app's entry file: next to the package's source tree (an editable install, as the README sets
+    up), else in the current directory."""
+    candidates = [Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        f"Cannot find app.py (looked at {', '.join(str(c) for c in candidates)}). "
+        "Run serve in the cxdash project directory, the one with app.py."
+    )
+
+
+def _absolute(url: str) -> str:
+    """A SQLite URL with a relative path made absolute (from the current directory): serve starts
+    Streamlit in the project directory, where a relative path could name another file."""
+    from sqlalchemy.engine import make_url
+
+    from cxdash.db.engine import sqlite_path
+
+    try:
+        path = sqlite_path(url)
+    except Exception:  # not a URL: the app's own check says so
+        return url
+    if path is None or path.is_absolute():
+        return url
+    return make_url(url).set(database=str(path.resolve())).render_as_string(hide_password=False)
+
+
+def _demo_mode(url: str) -> tuple[bool, str | None]:
+    """(the database is a demo that `demo` generated, why the database cannot be used now or None)."""
+    from cxdash.auth.demo import is_generated_demo
+    from cxdash.db.engine import check_schema, driver_message, make_engine
+
+    try:
+        engine = make_engine(url)
+    except CxdashError as exc:
+        return False, str(exc)
+    try:
+        check_schema(engine)
+        return is_generated_demo(engine), None
+    except CxdashError as exc:
+        return False, str(exc)
+    except Exception as exc:  # driver errors have no common base class
+        return False, f"Cannot read the database: {driver_message(exc)}. Check --db / CXDASH_DB_URL."
+    finally:
+        engine.dispose()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Refuse on the terminal what the app would refuse on its pages, else exec `streamlit run app.py`."""
+    from cxdash.auth.startup import current_streamlit_options, startup_problems
+
+    settings = current_settings(db_url=args.db)
+    url = _absolute(settings.db_url)
+    app = find_app()
+    demo, db_problem = _demo_mode(url)
+    try:
+        options = current_streamlit_options(app.parent, args.streamlit_args)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    problems = startup_problems(demo=demo, secret=settings.session_secret, options=options)
+    if problems:
+        print("cxdash refuses to start:", file=sys.stderr)
+        for problem in problems:
+            print(f"- {problem}", file=sys.stderr)
+        if db_problem:
+            print(f"- Also, the database: {db_problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if db_problem:
+        print(f"warning: {db_problem} The app says so on every page until it is fixed.", file=sys.stderr)
+    command = [sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args]
+    print(f"Starting the app in {app.parent} on {url}: {' '.join(command)}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os.chdir(app.parent)
+    os.execve(sys.executable, command, {**os.environ, "CXDASH_DB_URL": url})
+    return 0  # not reached: execve replaced this process
+
+
 COMMANDS = {
     "demo": run_demo,
     "init-db": run_init_db,
@@ -326,11 +444,17 @@ COMMANDS = {
     "kpis": run_kpis,
     "users": run_users,
     "bench": run_bench,
+    "serve": run_serve,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "serve":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.streamlit_args = extra  # serve hands them to `streamlit run`
+    args.db = getattr(args, "db", None)
     try:
         return COMMANDS[args.command](args)
     except CxdashError as exc:

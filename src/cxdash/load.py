@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from cxdash.db.engine import adbc_uri, shared_engine, sqlite_path
+from cxdash.db.engine import adbc_uri, driver_message, shared_engine, sqlite_path
 from cxdash.db.schema import Base
 from cxdash.domain import CATEGORICAL_COLUMNS, ENUM_COLUMNS
 from cxdash.errors import DatabaseError, InputError
@@ -260,11 +260,12 @@ def read_table(url: str, table: str, columns: Sequence[str] | None = None) -> pl
     except DatabaseError:
         raise
     except Exception as exc:  # driver errors have no common base class
+        reason = driver_message(exc)
         raise DatabaseError(
-            f"Cannot read table {table}: {exc}. Check --db / CXDASH_DB_URL.",
+            f"Cannot read table {table}: {reason}. Check --db / CXDASH_DB_URL.",
             key="errors.cannot_read_table",
             table=table,
-            detail=str(exc),
+            detail=reason,
         ) from exc
     return _normalise(frame, table)
 
@@ -328,10 +329,11 @@ def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
             late = [_as_utc(conn.execute(q).scalar()) for q in latest]
             early = [_as_utc(conn.execute(q).scalar()) for q in earliest]
     except sa.exc.SQLAlchemyError as exc:
+        reason = driver_message(exc)
         raise DatabaseError(
-            f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.",
+            f"Cannot read the database: {reason}. Check --db / CXDASH_DB_URL.",
             key="errors.cannot_read_database",
-            detail=str(exc),
+            detail=reason,
         ) from exc
     return _min_or_none(early), max((t for t in late if t is not None), default=None)
 

@@ -1,5 +1,6 @@
 """Login gate, roles, team scope and fail-closed start-up through AppTest (SECURITY.md)."""
 
+import secrets
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -123,7 +124,30 @@ def test_outside_demo_mode_a_weak_session_secret_refuses_to_start(monkeypatch, s
 
 def test_outside_demo_mode_a_strong_secret_starts(monkeypatch, small_db, tmp_path):
     url = _not_demo(small_db, tmp_path)
-    monkeypatch.setenv("CXDASH_SESSION_SECRET", "s" * 48)
+    monkeypatch.setenv("CXDASH_SESSION_SECRET", secrets.token_urlsafe(48))
     at = start(monkeypatch, url)
     assert not at.error and shows_login(at)
     assert not at.get("badge")
+
+
+@pytest.mark.parametrize("kind", ["text file", "directory"])
+def test_a_file_that_is_not_a_database_shows_a_clean_message(monkeypatch, tmp_path, kind):
+    path = tmp_path / "notes.txt"
+    if kind == "text file":
+        path.write_text("not a database\n")
+    else:
+        path.mkdir()
+    at = start(monkeypatch, f"sqlite:///{path}")
+    assert not at.exception and at.error
+    shown = " ".join(e.value for e in at.error)
+    assert "[SQL:" not in shown and "sqlalche.me" not in shown and "Background on this error" not in shown
+    assert "file is not a database" in shown or "unable to open database file" in shown  # the driver's reason
+
+
+@pytest.mark.parametrize("secret", ["a" * 32, "cxdash demo mode: sessions of a demo database only "])
+def test_the_page_still_refuses_a_weak_secret(monkeypatch, small_db, tmp_path, secret):
+    url = _not_demo(small_db, tmp_path)
+    monkeypatch.setenv("CXDASH_SESSION_SECRET", secret)
+    at = start(monkeypatch, url)
+    assert not at.exception and any("拒绝启动" in e.value for e in at.error)
+    assert not at.text_input  # the second line of defence: no login form

@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.conftest import login, settle, start_server
 
-NAV_TITLES = "[data-testid=stSidebarNavLink] [data-testid=stMarkdownContainer]"  # the icons aside
+NAV_TITLES = "[data-testid=stSidebar] [data-testid=stPageLink-NavLink] [data-testid=stMarkdownContainer]"
 FILE_NAMES = {"app", "overview", "admin"}
 
 

@@ -217,3 +217,36 @@ def test_kpis_table_in_both_languages(capsys, monkeypatch, small_db):
     assert "Scope: whole company" in en
     [line] = [line for line in en.splitlines() if line.startswith("  Revenue")]
     assert f"¥{revenue:,.2f}" in line
+
+
+@pytest.mark.parametrize("kind", ["text file", "directory", "missing file"])
+def test_database_errors_say_what_is_wrong_and_nothing_more(capsys, tmp_path, kind):
+    path = tmp_path / "x.txt"
+    if kind == "text file":
+        path.write_text("not a database\n")
+    elif kind == "directory":
+        path.mkdir()
+    code, out, err = run(capsys, "kpis", "--db", f"sqlite:///{path}", "--period", "2026Q3")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1  # one line
+    assert "[SQL:" not in err and "sqlalche.me" not in err and "Background on this error" not in err
+    assert "CXDASH_DB_URL" in err or "demo" in err  # what to do
+    expected = {
+        "text file": "file is not a database",
+        "directory": "unable to open",
+        "missing file": "does not exist",
+    }
+    assert expected[kind] in err
+
+
+def test_db_option_is_accepted_after_the_users_action(capsys, monkeypatch, tmp_path, small_frames):
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    write_tables(url, small_frames, force=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password 1\n"))
+    code, out, _ = run(capsys, "users", "add", "lead9", "--roles", "viewer", "--password-stdin", "--db", url)
+    assert code == 0 and "done" in out
+    code, out, _ = run(capsys, "users", "list", "--db", url, "--format", "json")
+    assert code == 0 and [u["username"] for u in json.loads(out)] == ["lead9"]
+    code, out, _ = run(capsys, "--db", url, "users", "disable", "lead9")  # before the command, too
+    assert code == 0
+    assert "disabled" in run(capsys, "users", "--db", url, "list")[1]

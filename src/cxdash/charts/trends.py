@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from cxdash.charts.theme import ANNOTATION, PRIMARY, TARGET, base_layout
+from cxdash.plain_text import plotly_plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,12 @@ def kpi_trend_line(
     `annotations`: on_date, label.
 
     Points sit at each period's start; a period still running has a hollow marker; events
-    are dashed vertical lines with their label on hover.
+    are dashed vertical lines with their label on hover. Every text is shown as written: Plotly's
+    HTML subset (`<a href>`, `<b>`, `<br>`) in labels or annotations is escaped, never rendered.
     """
+    labels = TrendLabels(*(plotly_plain(text) for text in (
+        labels.title, labels.period, labels.value, labels.n, labels.target, labels.annotation,
+    )))  # fmt: skip
     running = series["running"].to_list() if "running" in series.columns else [False] * series.height
     fig = go.Figure(
         go.Scatter(
@@ -47,7 +52,13 @@ def kpi_trend_line(
                 "line": {"width": 2, "color": PRIMARY},
             },
             name=labels.value,
-            customdata=list(zip(series["period_label"].to_list(), series["n"].to_list(), strict=True)),
+            customdata=list(
+                zip(
+                    [plotly_plain(label) for label in series["period_label"].to_list()],
+                    series["n"].to_list(),
+                    strict=True,
+                )
+            ),
             hovertemplate=(
                 f"{labels.period}: %{{customdata[0]}}<br>{labels.value}: %{{y:{value_format}}}"
                 f"<br>{labels.n}: %{{customdata[1]:,}}<extra></extra>"
@@ -87,14 +98,14 @@ def kpi_trend_line(
                     mode="markers",
                     marker={"symbol": "triangle-down", "size": 10, "color": ANNOTATION},
                     name=labels.annotation,
-                    text=inside["label"].to_list(),
+                    text=[plotly_plain(label) for label in inside["label"].to_list()],
                     hovertemplate=f"{labels.annotation}: %{{text}}<extra></extra>",
                 )
             )
             fig.update_layout(yaxis2={"overlaying": "y", "range": [0, 1.05], "visible": False})
     fig.update_xaxes(
         tickvals=series["period_start"].to_list(),
-        ticktext=series["period"].to_list(),
+        ticktext=[plotly_plain(label) for label in series["period"].to_list()],
         title=labels.period,
     )
     fig.update_yaxes(title=labels.value)

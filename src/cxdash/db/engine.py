@@ -1,6 +1,8 @@
 """Engines, schema creation and the schema-version check."""
 
 import atexit
+import logging
+import re
 import threading
 from pathlib import Path
 
@@ -12,9 +14,24 @@ from cxdash.db.schema import BUSINESS_TABLES, SCHEMA_VERSION, AppMeta, Base
 from cxdash.db.version import ensure_data_version, install_version_triggers, set_data_version
 from cxdash.errors import DatabaseError
 
+_log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
+# What SQLAlchemy and the drivers append to a message: the statement, its parameters, a help link.
+_NOISE = re.compile(
+    r"\[SQL:.*?\]|\[parameters:.*?\]|\(Background on this error at:[^)]*\)|^\([\w.]+\)\s*", re.DOTALL
+)
 _engines_lock = threading.Lock()
 _disposal_registered = False
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's one-line reason for `exc` (e.g. "file is not a database"), without SQLAlchemy's
+    statement, parameters and help link; the full exception goes to the debug log."""
+    _log.debug("database error", exc_info=exc)
+    orig = getattr(exc, "orig", None)
+    text = _NOISE.sub("", str(orig if orig is not None else exc)).strip()
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line.rstrip(".") or type(exc).__name__
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -50,7 +67,8 @@ def make_engine(url: str, *, must_exist: bool = True) -> Engine:
             path=str(path),
         )
     try:
-        return sa.create_engine(parsed)
+        # A pooled connection to a restarted PostgreSQL server is dead: test it before use.
+        return sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(
             f"No driver for '{parsed.drivername}'. Install it, or use sqlite:// or postgresql+psycopg://.",
@@ -199,16 +217,19 @@ def check_schema(engine: Engine) -> None:
             with engine.connect() as conn:
                 version = conn.scalar(sa.select(AppMeta.value).where(AppMeta.key == "schema_version"))
     except OperationalError as exc:
+        reason = driver_message(exc)
         raise DatabaseError(
-            f"Cannot open the database: {exc.orig}. Check --db / CXDASH_DB_URL.",
+            f"Cannot open the database: {reason}. Check --db / CXDASH_DB_URL.",
             key="errors.cannot_read_database",
-            detail=str(exc.orig),
+            detail=reason,
         ) from exc
     except SQLAlchemyError as exc:
+        reason = driver_message(exc)
         raise DatabaseError(
-            f"Cannot read the database: {exc}. Check --db / CXDASH_DB_URL.",
+            f"Cannot read the database: {reason}. Check that --db / CXDASH_DB_URL points at a cxdash "
+            "database (a SQLite file made by `python -m cxdash demo` or `init-db`, or PostgreSQL).",
             key="errors.cannot_read_database",
-            detail=str(exc),
+            detail=reason,
         ) from exc
     problem = schema_problem(tables, version)
     if problem:

@@ -39,7 +39,14 @@ def read_data_version(conn_or_engine: Connection | Engine) -> int:
         else:
             value = conn_or_engine.scalar(_row_lookup())
     except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read the data version: {exc}. Check --db / CXDASH_DB_URL.") from exc
+        from cxdash.db.engine import driver_message  # engine imports this module
+
+        detail = driver_message(exc)
+        raise DatabaseError(
+            f"Cannot read the data version: {detail}. Check --db / CXDASH_DB_URL.",
+            key="errors.cannot_read_database",
+            detail=detail,
+        ) from exc
     return 0 if value is None else int(value)
 
 

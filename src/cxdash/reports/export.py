@@ -2,8 +2,19 @@
 
 import polars as pl
 
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula by spreadsheet programs: the ASCII forms and
+# their full-width forms (Excel folds ＝＋－＠ to ASCII when it parses an entry).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Spreadsheets skip leading blanks and line breaks before they look for a formula sign.
+LEADING_BLANKS = " \u3000\n"
+FORMULA_PATTERN = (
+    "^[" + LEADING_BLANKS + "]*[" + "".join("\\" + p if p in "-+" else p for p in FORMULA_PREFIXES) + "]"
+)
+
+
+def formula_risk_expr(column: str) -> pl.Expr:
+    """True where the text cell would start a spreadsheet formula (null stays null)."""
+    return pl.col(column).cast(pl.String).str.contains(FORMULA_PATTERN)
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -13,9 +24,8 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in frame.schema.items()
         if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
     ]
-    pattern = "^[" + "".join("\\" + p if p in "-+" else p for p in FORMULA_PREFIXES) + "]"
     return frame.with_columns(
-        pl.when(pl.col(c).cast(pl.String).str.contains(pattern))
+        pl.when(formula_risk_expr(c))
         .then(pl.lit("'") + pl.col(c).cast(pl.String))
         .otherwise(pl.col(c).cast(pl.String))
         .alias(c)

@@ -5,6 +5,7 @@ no-op controller), and users, throttling, sessions and the audit log are cxdash'
 """
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -51,17 +52,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def served_over_https(headers: Mapping[str, str], url: str | None) -> bool:
+    """Whether the browser reached the app over HTTPS: directly, or through a reverse proxy that says
+    so (X-Forwarded-Proto). A forged header can only add `Secure`, never take it away."""
+    forwarded = (headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "").lower()
+    return forwarded.split(",")[0].strip() == "https" or (url or "").lower().startswith("https://")
+
+
+def cookie_script(action: str | tuple[str, int], *, secure: bool) -> str:
+    """The JavaScript that sets (token, max-age) or clears ("clear") the session cookie. Set from
+    JavaScript, so it cannot be HttpOnly (README, Security); `Secure` whenever served over HTTPS."""
+    flags = "Path=/; SameSite=Strict" + ("; Secure" if secure else "")
+    if action == "clear":
+        return f"document.cookie = '{COOKIE}=; {flags}; Max-Age=0';"
+    token, max_age = action
+    return f"document.cookie = '{COOKIE}={token}; {flags}; Max-Age={int(max_age)}';"
+
+
 def apply_cookie_action() -> None:
     """Set or clear the session cookie in the browser (a run after the login or logout that asked)."""
     action = st.session_state.pop(COOKIE_ACTION_KEY, None)
     if action is None:
         return
-    if action == "clear":
-        script = f"document.cookie = '{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict';"
-    else:
-        max_age = int(action[1])
-        script = f"document.cookie = '{COOKIE}={action[0]}; Path=/; Max-Age={max_age}; SameSite=Strict';"
-    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+    headers = st.context.headers
+    url = st.context.url
+    secure = served_over_https(
+        headers if isinstance(headers, Mapping) else {}, url if isinstance(url, str) else None
+    )  # AppTest gives mocks
+    st.html(f"<script>{cookie_script(action, secure=secure)}</script>", unsafe_allow_javascript=True)
 
 
 def current_user(url: str, session_policy: store.SessionPolicy) -> store.User | None:
@@ -176,8 +194,9 @@ def render_login(t: Translator, url: str, session_policy: store.SessionPolicy, *
 
 
 def logout(url: str, session_policy: store.SessionPolicy) -> None:
-    token = st.session_state.pop(TOKEN_KEY, None)
-    if token:
+    token = st.session_state.get(TOKEN_KEY)
+    if token:  # revoked first: if the database is unavailable the user stays signed in and can retry
         store.logout(auth_engine(url), token, policy=session_policy, now=_now(), client=client_id())
+    st.session_state.pop(TOKEN_KEY, None)
     st.session_state[COOKIE_ACTION_KEY] = "clear"
     st.session_state[MESSAGE_KEY] = "login.logged_out"

@@ -15,6 +15,7 @@ from cxdash.auth.access import frames_for_user
 from cxdash.auth.store import User
 from cxdash.db.engine import check_schema, shared_engine
 from cxdash.db.version import read_data_version
+from cxdash.errors import InputError
 from cxdash.load import Frames, read_frames, read_span
 from cxdash.metrics.kpis import KpiOptions
 from cxdash.metrics.scope import Scope
@@ -33,21 +34,31 @@ class _Raw:
     """Every business table as read, unscoped and unmasked: never handed to a page."""
 
     frames: Frames
-    span: DataSpan
+    span: DataSpan | None  # None: no tickets or orders yet
 
 
+# Failures are never cached: st.cache_resource keeps only returned values, so a read that raised
+# (database locked, removed, server down) is simply retried at the next rerun. Each entry is computed
+# under a lock of its own key: a session waits here only for the very data it needs and another session
+# is already loading; other sessions, other keys and every cached entry go on meanwhile.
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _raw(url: str, version: str) -> _Raw:
     check_schema(shared_engine(url))
     frames = read_frames(url, version=version)
-    return _Raw(frames=frames, span=read_span(url))
+    try:
+        span = read_span(url)
+    except InputError as exc:
+        if exc.key != "errors.no_data_yet":
+            raise
+        span = None  # users, sessions and the audit log can be managed before the first import
+    return _Raw(frames=frames, span=span)
 
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
     """What the frame needs of the data: its span and the filters' options (no business rows)."""
 
-    span: DataSpan
+    span: DataSpan | None  # None: no tickets or orders yet (the sidebar says so, Admin works on)
     regions: tuple[str, ...]
     team_names: dict[str, str]  # team_id → name, every team (the sidebar narrows it to the user's)
 

@@ -1,17 +1,29 @@
 """Reusable pieces of every page: KPI card, chart with its table and download, empty state, error boundary."""
 
 import logging
+import secrets
+import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import PurePath
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime import Runtime
+from streamlit.runtime.media_file_storage import MediaFileKind, MediaFileStorageError
+from streamlit.runtime.memory_media_file_storage import (
+    MemoryFile,
+    MemoryMediaFileStorage,
+    get_extension_for_mimetype,
+)
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cxdash.auth import store
 from cxdash.errors import CxdashError
@@ -118,15 +130,167 @@ def audited_csv(engine: Engine, record: ExportRecord, file_name: str, table: pl.
     return data
 
 
+# A download's file lives this long after the click, for this many requests: Streamlit's frontend
+# fetches the URL once to check it and once more to save it.
+DOWNLOAD_TTL_S = 60
+DOWNLOAD_GETS = 2
+_made_here = threading.local()  # set by a download's callable for the storage call that follows it
+
+
+@dataclass(slots=True)
+class _Ticket:
+    session_id: str
+    deadline: float
+    gets_left: int
+
+
+class OneShotDownloads(MemoryMediaFileStorage):
+    """Streamlit's in-memory media storage, with downloads made by cxdash served once and briefly.
+
+    Streamlit stores a download under the hash of its content and serves `/media/<id>` to anyone, as
+    often as asked, until the session moves on. A file our deferred callable just made instead gets a
+    random id and a ticket: served only while the session that clicked is connected, at most
+    DOWNLOAD_GETS times, within DOWNLOAD_TTL_S seconds, then deleted (404). Streamlit 1.67 offers no
+    documented hook for this, so `install_one_shot_downloads` swaps the class of the process's storage
+    object (whose `/media` route holds that very object); other media files behave as before.
+    """
+
+    _tickets: dict[str, _Ticket]
+    _ticket_lock: threading.Lock
+
+    def load_and_get_id(
+        self, path_or_data: str | bytes, mimetype: str, kind: MediaFileKind, filename: str | None = None
+    ) -> str:
+        session_id = getattr(_made_here, "session_id", None)
+        if session_id is None or kind != MediaFileKind.DOWNLOADABLE or not isinstance(path_or_data, bytes):
+            return super().load_and_get_id(path_or_data, mimetype, kind, filename)
+        del _made_here.session_id
+        file_id = secrets.token_hex(16)
+        with self._ticket_lock:
+            self._sweep()
+            self._files_by_id[file_id] = MemoryFile(
+                content=path_or_data, mimetype=mimetype, kind=kind, filename=filename
+            )
+            self._tickets[file_id] = _Ticket(session_id, time.monotonic() + DOWNLOAD_TTL_S, DOWNLOAD_GETS)
+        return file_id
+
+    def get_url(self, file_id: str) -> str:
+        file = self._files_by_id.get(file_id) if file_id in self._tickets else None
+        if file is not None:  # Streamlit asks for the URL once: not a request for the file
+            return f"{self._media_endpoint}/{file_id}{get_extension_for_mimetype(file.mimetype)}"
+        return super().get_url(file_id)
+
+    def get_file(self, filename: str) -> MemoryFile:
+        file_id = PurePath(filename).stem
+        if file_id not in self._tickets:
+            return super().get_file(filename)
+        with self._ticket_lock:
+            self._sweep()
+            ticket = self._tickets.get(file_id)
+            file = self._files_by_id.get(file_id)
+            if ticket is None or file is None or not _session_is_live(ticket.session_id):
+                self._drop(file_id)
+                raise MediaFileStorageError(f"Download {file_id} is gone")
+            ticket.gets_left -= 1
+            if ticket.gets_left <= 0:
+                self._drop(file_id)
+            return file
+
+    def delete_file(self, file_id: str) -> None:
+        with self._ticket_lock:
+            self._drop(file_id)
+        super().delete_file(file_id)
+
+    def _drop(self, file_id: str) -> None:
+        """Forget one ticketed file (the caller holds the ticket lock)."""
+        self._tickets.pop(file_id, None)
+        self._files_by_id.pop(file_id, None)
+
+    def _sweep(self) -> None:
+        """Delete ticketed files past their deadline (the caller holds the ticket lock)."""
+        now = time.monotonic()
+        for file_id in [f for f, ticket in self._tickets.items() if ticket.deadline < now]:
+            self._drop(file_id)
+
+
+def _session_is_live(session_id: str) -> bool:
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
+
+
+def install_one_shot_downloads() -> bool:
+    """Make the running server's media storage a OneShotDownloads (once); False where there is none."""
+    if not Runtime.exists():
+        return False
+    storage = Runtime.instance().media_file_mgr._storage  # no public accessor
+    if isinstance(storage, OneShotDownloads):
+        return True
+    if type(storage) is not MemoryMediaFileStorage:  # a host's own storage: leave it alone
+        return False
+    storage._tickets = {}
+    storage._ticket_lock = threading.Lock()
+    storage.__class__ = OneShotDownloads
+    return True
+
+
+def _failed_key(key: str) -> str:
+    return f"download_failed_{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredCsv:
+    """A download's callable, run by Streamlit when the button is clicked (on a worker thread).
+
+    The audit record is written first; if it or the file cannot be made, the session is told (a flag
+    in its state and a rerun that shows the message) and Streamlit gets an error, so no file is served.
+    """
+
+    engine: Engine
+    record: ExportRecord
+    file_name: str
+    table: pl.DataFrame
+    session_id: str
+    on_failure: Callable[[], None]
+
+    def __call__(self) -> bytes:
+        try:
+            data = audited_csv(self.engine, self.record, self.file_name, self.table)
+        except Exception:
+            log.exception("download %s refused: no audit record", self.file_name)
+            self.on_failure()
+            raise
+        _made_here.session_id = self.session_id  # the storage call that follows on this thread
+        return data
+
+
+def _tell_session(session_id: str, state: object, key: str) -> None:
+    """Flag a failed download in the session's state and rerun it so the page says so."""
+    try:
+        state[key] = True  # type: ignore[index]
+        session = Runtime.instance().get_app_session(session_id) if Runtime.exists() else None
+        if session is not None:
+            # AppSession's methods belong to the server's event loop (no public way to ask a rerun).
+            session._event_loop.call_soon_threadsafe(session.request_rerun, None)
+    except Exception:
+        log.exception("could not tell session %s about a failed download", session_id)
+
+
 def _download(
     table: pl.DataFrame, *, t: Translator, key: str, file_name: str, record: ExportRecord | None
 ) -> None:
-    # With a record, the file is made on click (a deferred download), after the audit record is written.
-    data = (
-        partial(audited_csv, auth.auth_engine(record.url), record, file_name, table)
-        if record
-        else csv_bytes(table)
-    )
+    # With a record, the file is made on click (a deferred download), after the audit record is
+    # written, and served once to this session (OneShotDownloads).
+    ctx = get_script_run_ctx()
+    data: bytes | DeferredCsv
+    if record is not None and ctx is not None:
+        install_one_shot_downloads()
+        data = DeferredCsv(
+            auth.auth_engine(record.url), record, file_name, table, ctx.session_id,
+            partial(_tell_session, ctx.session_id, ctx.session_state, _failed_key(key)),
+        )  # fmt: skip
+    elif record is not None:  # no script context (never in the app): no way to tell the user
+        data = partial(audited_csv, auth.auth_engine(record.url), record, file_name, table)  # type: ignore[assignment]
+    else:
+        data = csv_bytes(table)
     st.download_button(
         t("chart.download_csv"),
         data=data,
@@ -136,6 +300,8 @@ def _download(
         icon=":material/download:",
         on_click="ignore",
     )
+    if st.session_state.pop(_failed_key(key), False):
+        st.error(t("download.audit_failed"), icon=":material/gpp_bad:")
 
 
 def chart_with_table(

@@ -10,6 +10,7 @@ from cxdash.auth.roles import ROLES
 from cxdash.db.version import bump_data_version
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
+from cxdash.plain_text import markdown_plain
 from cxdash.ui import auth
 from cxdash.ui.loaders import dataset
 from cxdash.ui.shell import run_page
@@ -18,7 +19,7 @@ from cxdash.ui.widgets import chart_free_table
 
 
 def render() -> None:
-    run_page("admin", _render)
+    run_page("admin", _render, needs_data=False)  # users can be managed before the first import
 
 
 def _render(context: PageContext, t: Translator) -> None:
@@ -64,13 +65,11 @@ def _render(context: PageContext, t: Translator) -> None:
 def _data_version(context: PageContext, t: Translator, engine) -> None:
     """The data's version and as-of time, and a reload for data changed outside cxdash."""
     span = dataset(context.settings.db_url, context.version).span
-    st.caption(
-        t(
-            "admin.data_version",
-            version=context.version,
-            as_of=t.datetime(span.data_as_of, context.settings.display_tz),
-        )
-    )
+    if span is None:  # no tickets or orders yet
+        st.caption(t("errors.no_data_yet"))
+    else:
+        as_of = t.datetime(span.data_as_of, context.settings.display_tz)
+        st.caption(t("admin.data_version", version=context.version, as_of=as_of))
     st.caption(t("admin.refresh_help"))
     if st.button(t("admin.refresh"), icon=":material/refresh:", key="refresh_data"):
         with engine.begin() as conn:  # the audit record and the new version, or neither
@@ -159,7 +158,7 @@ def _apply(t: Translator, change) -> None:
         st.error(exc.translated(t, t.has))
         return
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(markdown_plain(exc))  # may quote what was typed
         return
     st.success(t("admin.saved"))
     st.rerun()

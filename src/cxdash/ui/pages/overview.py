@@ -10,6 +10,7 @@ from cxdash.i18n import Translator
 from cxdash.metrics.kpis import KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
+from cxdash.plain_text import markdown_plain
 from cxdash.ui.loaders import OverviewData, dataset, overview_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
@@ -26,9 +27,13 @@ def render() -> None:
 
 
 def _scope_text(t: Translator, scope: Scope, teams: dict[str, str]) -> str:
-    parts = [", ".join(teams.get(v, v) for v in scope.teams if v != NO_TEAM)]
+    """The scope for a caption (Markdown): team names and regions come from data, so shown as text."""
+    parts = [", ".join(markdown_plain(teams.get(v, v)) for v in scope.teams if v != NO_TEAM)]
     parts += [", ".join(t(f"channel.{v}") for v in scope.channels)]
-    parts += [", ".join(t(f"segment.{v}") for v in scope.segments), ", ".join(scope.regions)]
+    parts += [
+        ", ".join(t(f"segment.{v}") for v in scope.segments),
+        ", ".join(markdown_plain(region) for region in scope.regions),
+    ]
     return " / ".join(p for p in parts if p) or t("overview.scope_all")
 
 
