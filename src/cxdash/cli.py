@@ -390,7 +390,8 @@ def _absolute(url: str) -> str:
 def _demo_mode(url: str) -> tuple[bool, str | None]:
     """(the database is a demo that `demo` generated, why the database cannot be used now or None)."""
     from cxdash.auth.demo import is_generated_demo
-    from cxdash.db.engine import check_schema, driver_message, make_engine
+    from cxdash.db.engine import check_schema, make_engine
+    from cxdash.errors import driver_message
 
     try:
         engine = make_engine(url)

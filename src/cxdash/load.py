@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from cxdash.db.engine import adbc_uri, driver_message, shared_engine, sqlite_path
+from cxdash.db.engine import adbc_uri, shared_engine, sqlite_path
 from cxdash.db.schema import Base
 from cxdash.domain import CATEGORICAL_COLUMNS, ENUM_COLUMNS
-from cxdash.errors import DatabaseError, InputError
+from cxdash.errors import DatabaseError, InputError, driver_message, unreadable_database
 from cxdash.periods import DataSpan
 
 _ROW_KIND = "__cxdash_row_kind"  # 0 = the typed sentinel row that pins ADBC SQLite's type inference
@@ -329,12 +329,7 @@ def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
             late = [_as_utc(conn.execute(q).scalar()) for q in latest]
             early = [_as_utc(conn.execute(q).scalar()) for q in earliest]
     except sa.exc.SQLAlchemyError as exc:
-        reason = driver_message(exc)
-        raise DatabaseError(
-            f"Cannot read the database: {reason}. Check --db / CXDASH_DB_URL.",
-            key="errors.cannot_read_database",
-            detail=reason,
-        ) from exc
+        raise unreadable_database(exc) from exc
     return _min_or_none(early), max((t for t in late if t is not None), default=None)
 
 

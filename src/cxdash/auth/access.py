@@ -12,15 +12,10 @@ from cxdash.load import Frames
 from cxdash.metrics.scope import Scope, scoped
 
 
-def user_scope(roles: Iterable[str], lead_teams: Iterable[str], chosen: Scope) -> Scope:
-    """The chosen filters narrowed to the user's access (a team lead: only their teams)."""
-    return allowed_scope(tuple(roles), tuple(lead_teams), chosen)
-
-
 def frames_for_user(
     frames: Frames, *, roles: Iterable[str], lead_teams: Iterable[str], chosen: Scope
 ) -> Frames:
     """Every table restricted to the user's scope and masked for their roles."""
     roles = tuple(roles)
-    scope = user_scope(roles, lead_teams, chosen)
+    scope = allowed_scope(roles, tuple(lead_teams), chosen)
     return frames_for(scoped(frames, scope), may_see=may_see_pii(roles))

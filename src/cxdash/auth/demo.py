@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from cxdash.auth import store
-from cxdash.db.engine import driver_message, make_engine, sqlite_path
+from cxdash.db.engine import make_engine, sqlite_path
 from cxdash.db.schema import BUSINESS_TABLES, AppMeta, AppUser, Base
 from cxdash.db.version import DATA_VERSION_KEY
 from cxdash.demo.writer import DEMO_GENERATED_KEY  # set with the generated data, in its transaction
-from cxdash.errors import DatabaseError, InputError
+from cxdash.errors import DatabaseError, InputError, driver_message
 
 DEMO_USERS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
     # username, password, roles, teams, display name

@@ -1,8 +1,6 @@
 """Engines, schema creation and the schema-version check."""
 
 import atexit
-import logging
-import re
 import threading
 from pathlib import Path
 
@@ -12,26 +10,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, S
 
 from cxdash.db.schema import BUSINESS_TABLES, SCHEMA_VERSION, AppMeta, Base
 from cxdash.db.version import ensure_data_version, install_version_triggers, set_data_version
-from cxdash.errors import DatabaseError
+from cxdash.errors import DatabaseError, driver_message, unreadable_database
 
-_log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
-# What SQLAlchemy and the drivers append to a message: the statement, its parameters, a help link.
-_NOISE = re.compile(
-    r"\[SQL:.*?\]|\[parameters:.*?\]|\(Background on this error at:[^)]*\)|^\([\w.]+\)\s*", re.DOTALL
-)
 _engines_lock = threading.Lock()
 _disposal_registered = False
-
-
-def driver_message(exc: BaseException) -> str:
-    """The driver's one-line reason for `exc` (e.g. "file is not a database"), without SQLAlchemy's
-    statement, parameters and help link; the full exception goes to the debug log."""
-    _log.debug("database error", exc_info=exc)
-    orig = getattr(exc, "orig", None)
-    text = _NOISE.sub("", str(orig if orig is not None else exc)).strip()
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    return line.rstrip(".") or type(exc).__name__
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -217,12 +200,7 @@ def check_schema(engine: Engine) -> None:
             with engine.connect() as conn:
                 version = conn.scalar(sa.select(AppMeta.value).where(AppMeta.key == "schema_version"))
     except OperationalError as exc:
-        reason = driver_message(exc)
-        raise DatabaseError(
-            f"Cannot open the database: {reason}. Check --db / CXDASH_DB_URL.",
-            key="errors.cannot_read_database",
-            detail=reason,
-        ) from exc
+        raise unreadable_database(exc) from exc
     except SQLAlchemyError as exc:
         reason = driver_message(exc)
         raise DatabaseError(

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cxdash.db.schema import BUSINESS_TABLES, AppMeta
-from cxdash.errors import DatabaseError
+from cxdash.errors import DatabaseError, unreadable_database
 
 DATA_VERSION_KEY = "data_version"
 PG_FUNCTION = "cxdash_bump_data_version"
@@ -39,14 +39,7 @@ def read_data_version(conn_or_engine: Connection | Engine) -> int:
         else:
             value = conn_or_engine.scalar(_row_lookup())
     except sa.exc.SQLAlchemyError as exc:
-        from cxdash.db.engine import driver_message  # engine imports this module
-
-        detail = driver_message(exc)
-        raise DatabaseError(
-            f"Cannot read the data version: {detail}. Check --db / CXDASH_DB_URL.",
-            key="errors.cannot_read_database",
-            detail=detail,
-        ) from exc
+        raise unreadable_database(exc, "the data version") from exc
     return 0 if value is None else int(value)
 
 

@@ -17,8 +17,8 @@ from streamlit.navigation.page import StreamlitPage
 
 from cxdash.auth import store
 from cxdash.auth.startup import startup_problems
-from cxdash.db.engine import check_schema, driver_message
-from cxdash.errors import CxdashError, DatabaseError
+from cxdash.db.engine import check_schema
+from cxdash.errors import CxdashError, DatabaseError, driver_message
 from cxdash.i18n import Translator
 from cxdash.metrics.scope import Scope
 from cxdash.periods import Period
