@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from cxdash.auth.demo import create_demo_users
 from cxdash.demo.generator import DemoConfig, generate
+from cxdash.demo.staffing import demo_setup
 from cxdash.demo.writer import write_tables
 
 SMALL = DemoConfig(scale="small", seed=7, end_date=date(2026, 11, 15), locale="zh_CN")
@@ -39,7 +40,7 @@ def medium_frames():
 def small_db(tmp_path_factory, small_frames) -> str:
     """The small demo as `python -m cxdash demo` writes it, with its demo accounts."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'small.db'}"
-    write_tables(url, small_frames, force=False)
+    write_tables(url, small_frames, force=False, calendars=demo_setup(SMALL.tz))
     create_demo_users(url, now=datetime.now(UTC))
     return url
 
@@ -58,5 +59,5 @@ def _reachable(url: str) -> bool:
 def pg_db(small_frames):
     """The small demo written to the PostgreSQL test database (each module starts from it afresh)."""
     need(_reachable(PG_URL), f"no PostgreSQL at CXDASH_TEST_PG_URL={PG_URL!r}")
-    write_tables(PG_URL, small_frames, force=True)
+    write_tables(PG_URL, small_frames, force=True, calendars=demo_setup(SMALL.tz))
     return PG_URL

@@ -5,6 +5,7 @@ from itertools import count
 
 import polars as pl
 
+from cxdash.business_hours import DEFAULT_SETUP
 from cxdash.load import TABLE_COLUMNS, Frames, frames_from_tables, table_schema
 from cxdash.metrics.kpis import Window
 
@@ -76,8 +77,11 @@ def frame(table: str, rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(full, schema=schema)
 
 
-def kpi_frames(*, tickets=(), surveys=(), orders=(), customers=(), sla=SLA, **tables) -> Frames:
-    """Frames of the given rows; other tables (teams=[...], agents=[...], …) as given, else empty."""
+def kpi_frames(
+    *, tickets=(), surveys=(), orders=(), customers=(), sla=SLA, setup=DEFAULT_SETUP, **tables
+) -> Frames:
+    """Frames of the given rows, with the business calendars of `setup`; other tables (teams=[...],
+    agents=[...], …) as given, else empty."""
     given = {
         "tickets": tickets,
         "surveys": surveys,
@@ -86,4 +90,4 @@ def kpi_frames(*, tickets=(), surveys=(), orders=(), customers=(), sla=SLA, **ta
         "sla_policies": sla,
     }
     given.update(tables)
-    return frames_from_tables({name: frame(name, list(rows)) for name, rows in given.items()})
+    return frames_from_tables({name: frame(name, list(rows)) for name, rows in given.items()}, setup)

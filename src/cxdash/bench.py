@@ -10,8 +10,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import sqlalchemy as sa
@@ -22,7 +23,11 @@ from cxdash.db.schema import BUSINESS_TABLES
 from cxdash.errors import InputError
 from cxdash.load import read_table, read_tables
 
+if TYPE_CHECKING:
+    from cxdash.business_hours import CalendarSetup, WorkingHours
+
 BENCH_END_DATE = date(2026, 11, 15)
+TICKET_TIMES = ("created_at", "first_response_at", "resolved_at")
 
 
 def median_seconds(work: Callable[[], object], runs: int) -> float:
@@ -106,6 +111,93 @@ def bench_kpis(url: str, runs: int, progress: Callable[[str], None]) -> list[dic
     ]
 
 
+def _bench_setup() -> "CalendarSetup":
+    """Six teams on six calendars: standard, lunch break, 7 days, New York and Berlin (DST), Kolkata."""
+    from cxdash.business_hours import DEFAULT_CALENDAR, BusinessCalendar, CalendarSetup
+
+    weekdays = range(1, 6)
+    calendars = (
+        DEFAULT_CALENDAR,
+        BusinessCalendar(
+            "lunch", "Lunch break", "Asia/Shanghai", dict.fromkeys(weekdays, ((540, 720), (780, 1080)))
+        ),
+        BusinessCalendar("seven_days", "7 days", "Asia/Shanghai", dict.fromkeys(range(1, 8), ((480, 1320),))),
+        BusinessCalendar(
+            "new_york", "New York", "America/New_York", dict.fromkeys(weekdays, ((540, 1020),)), None
+        ),
+        BusinessCalendar(
+            "kolkata", "Kolkata", "Asia/Kolkata", dict.fromkeys(range(1, 7), ((570, 1110),)), None
+        ),
+        BusinessCalendar("berlin", "Berlin", "Europe/Berlin", dict.fromkeys(weekdays, ((480, 990),)), None),
+    )
+    teams = {"T02": "lunch", "T03": "seven_days", "T04": "new_york", "T05": "kolkata", "T06": "berlin"}
+    return CalendarSetup(calendars=calendars, team_calendars=teams)
+
+
+def synthetic_tickets(rows: int, *, seed: int = 42) -> pl.DataFrame:
+    """`rows` random tickets over 2025–2026 (team_id, created_at, first_response_at, resolved_at, UTC);
+    a tenth unanswered and a fifth unresolved (null)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    first_us = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
+    created = first_us + rng.integers(0, 730 * 86_400_000_000, rows)
+    answered = created + (rng.exponential(4 * 3600, rows) * 1e6).astype(np.int64)
+    resolved = answered + (rng.exponential(2 * 86400, rows) * 1e6).astype(np.int64)
+    times = pl.DataFrame({"created_at": created, "first_response_at": answered, "resolved_at": resolved})
+    return times.select(
+        pl.Series("team_id", rng.choice([f"T{n:02d}" for n in range(1, 7)], rows)),
+        pl.col(TICKET_TIMES).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+    ).with_columns(
+        pl.when(pl.Series(rng.random(rows) < 0.1))
+        .then(None)
+        .otherwise(pl.col("first_response_at"))
+        .alias("first_response_at"),
+        pl.when(pl.Series(rng.random(rows) < 0.2))
+        .then(None)
+        .otherwise(pl.col("resolved_at"))
+        .alias("resolved_at"),
+    )
+
+
+def bench_business_hours(rows: int, runs: int, progress: Callable[[str], None]) -> list[dict]:
+    """Business-hours FRT and resolution time (business_seconds_expr) over synthetic tickets; no database."""
+    from cxdash.business_hours import business_seconds_expr, compile_working_hours
+
+    setup = _bench_setup()
+    progress(f"compiling {len(setup.calendars)} calendars over 2024–2027")
+
+    def compile_hours() -> "WorkingHours":
+        return compile_working_hours(setup, first_day=date(2024, 1, 1), last_day=date(2027, 12, 31))
+
+    compile_s = median_seconds(compile_hours, runs)
+    hours = compile_hours()
+    progress(f"building {rows:,} synthetic tickets")
+    tickets = synthetic_tickets(rows).lazy()
+    calendar = hours.calendar_index_expr(pl.col("team_id"))
+    created = pl.col("created_at")
+    query = tickets.select(
+        business_seconds_expr(created, pl.col("first_response_at"), calendar, hours).alias("frt_business_s"),
+        business_seconds_expr(created, pl.col("resolved_at"), calendar, hours).alias("resolution_business_s"),
+    )
+    progress("business-hours FRT and resolution time")
+    seconds = median_seconds(query.collect, runs)
+    return [
+        {
+            "what": "business FRT + resolution (tickets)",
+            "rows": rows,
+            "cxdash_s": seconds,
+            "rows_per_s": rows / seconds if seconds > 0 else float("inf"),
+            "under_1s": seconds < 1.0,
+        },
+        {
+            "what": f"compile {len(setup.calendars)} calendars × 4 years (intervals)",
+            "rows": len(hours.starts) - 1,
+            "cxdash_s": compile_s,
+        },
+    ]
+
+
 def _ensure_scale_db(scale: str, progress: Callable[[str], None]) -> str:
     from cxdash.demo.generator import DemoConfig, generate
     from cxdash.demo.writer import write_tables
@@ -123,6 +215,16 @@ def _ensure_scale_db(scale: str, progress: Callable[[str], None]) -> str:
     return url
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return " " * 22
+    if isinstance(value, bool):
+        return f"{'yes' if value else 'no':>22}"
+    if isinstance(value, int):
+        return f"{value:>22,}"
+    return f"{value:>22,.3f}"
+
+
 def _format(results: dict[str, list[dict]]) -> str:
     lines = []
     for section, rows in results.items():
@@ -131,9 +233,7 @@ def _format(results: dict[str, list[dict]]) -> str:
         label = "table" if "table" in rows[0] else "what"
         lines.append(f"{label:<40}" + "".join(f"{k:>22}" for k in keys) + "  ratio")
         for row in rows:
-            cells = "".join(
-                f"{row.get(k, float('nan')):>22,.3f}" if k != "rows" else f"{row[k]:>22,}" for k in keys
-            )
+            cells = "".join(_cell(row.get(k)) for k in keys)
             ratio = ""
             if "pandas_read_sql_s" in row and row["cxdash_s"] > 0:
                 ratio = f"  ×{row['pandas_read_sql_s'] / row['cxdash_s']:.1f} vs pandas"
@@ -142,26 +242,33 @@ def _format(results: dict[str, list[dict]]) -> str:
 
 
 def run_benchmarks(args: argparse.Namespace, *, progress: Callable[[str], None]) -> int:
-    url = _ensure_scale_db(args.scale, progress) if args.scale else current_settings(db_url=args.db).db_url
-    check_schema(make_engine(url))
-    if not (args.load or args.kpis):
-        raise InputError("Choose what to measure: --load and/or --kpis.")
+    if not (args.load or args.kpis or args.business_hours):
+        raise InputError("Choose what to measure: --load, --kpis and/or --business-hours.")
     if args.runs < 1:
         raise InputError("--runs must be at least 1.")
+    if args.rows < 1:
+        raise InputError("--rows must be at least 1.")
+    header: dict[str, object] = {"runs": args.runs}
     results: dict[str, list[dict]] = {}
+    if args.load or args.kpis:  # the business-hours section needs no database
+        url = (
+            _ensure_scale_db(args.scale, progress) if args.scale else current_settings(db_url=args.db).db_url
+        )
+        check_schema(make_engine(url))
+        path = sqlite_path(url)
+        header = {"database": url, "size_mb": round(path.stat().st_size / 1e6, 1) if path else None, **header}
     if args.load:
         results["load"] = bench_load(url, args.runs, progress)
     if args.kpis:
         results["kpis"] = bench_kpis(url, args.runs, progress)
-    path = sqlite_path(url)
-    header = {
-        "database": url,
-        "size_mb": round(path.stat().st_size / 1e6, 1) if path else None,
-        "runs": args.runs,
-    }
+    if args.business_hours:
+        results["business hours (synthetic tickets, no database)"] = bench_business_hours(
+            args.rows, args.runs, progress
+        )
     if args.json:
         print(json.dumps({**header, **results}, indent=2))
     else:
-        print(f"database {url} ({header['size_mb']} MB), median of {args.runs} runs after a warm-up\n")
+        where = f"database {header['database']} ({header['size_mb']} MB), " if "database" in header else ""
+        print(f"{where}median of {args.runs} runs after a warm-up\n")
         print(_format(results))
     return 0

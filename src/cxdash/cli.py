@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument(
         "--churn-window", type=int, metavar="DAYS", help="active = ordered within DAYS (default 180)"
     )
+    kpis.add_argument(
+        "--clock",
+        choices=["calendar", "business"],
+        help="durations in calendar hours or business hours of each team's calendar "
+        "(default: setting CXDASH_CLOCK, calendar)",
+    )
     kpis.add_argument("--format", choices=["json", "table"], default="json")
     kpis.add_argument(
         "--lang", choices=["zh", "en"], help="language of --format table (default: setting CXDASH_LANG, zh)"
@@ -129,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", choices=list(SCALES), help="generate data/bench-SCALE.db first if missing")
     bench.add_argument("--load", action="store_true", help="load every table into Polars")
     bench.add_argument("--kpis", action="store_true", help="the headline KPI set")
+    bench.add_argument(
+        "--business-hours",
+        action="store_true",
+        help="business-hours durations over synthetic tickets (no database)",
+    )
+    bench.add_argument("--rows", type=int, default=1_000_000, help="synthetic tickets for --business-hours")
     bench.add_argument("--runs", type=int, default=5)
     bench.add_argument("--json", action="store_true")
 
@@ -154,6 +166,7 @@ def run_demo(args: argparse.Namespace) -> int:
         top_up_refusal,
     )
     from cxdash.demo.generator import DemoConfig, generate
+    from cxdash.demo.staffing import demo_setup
     from cxdash.demo.writer import write_tables
 
     settings = current_settings(db_url=args.db)
@@ -180,7 +193,7 @@ def run_demo(args: argparse.Namespace) -> int:
     frames = generate(config, progress=_progress)
     # An existing database without any table holds nothing to lose: --if-missing fills it.
     force = args.force or (args.if_missing and existing is None)
-    write_tables(url, frames, force=force, progress=_progress)
+    write_tables(url, frames, force=force, calendars=demo_setup(config.tz), progress=_progress)
     create_demo_users(url, now=datetime.now(UTC))
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in frames.items() if frame.height > 100)
     print(f"Demo database ready at {url} in {time.perf_counter() - started:.1f} s: {counts}.")
@@ -275,11 +288,14 @@ def run_kpis(args: argparse.Namespace) -> int:
     options = KpiOptions(
         csat_threshold=args.csat_threshold or settings.csat_threshold,
         churn_window_days=args.churn_window or settings.churn_window_days,
+        clock=args.clock or settings.clock,
     )
     if options.churn_window_days <= 0:
         raise InputError("--churn-window must be a positive number of days.")
     frames = read_frames(settings.db_url)
     reports = [kpi_report(frames, p, span=span, tz=tz, scope=scope, options=options) for p in periods]
+    for warning in dict.fromkeys(w for r in reports for w in r["warnings"]):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.format == "table":
         from cxdash.i18n import normalise_language
 

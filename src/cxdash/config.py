@@ -4,6 +4,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cxdash.business_hours import CLOCKS, Clock
+from cxdash.errors import InputError
+
 DEFAULT_DB_URL = "sqlite:///data/cxdash.db"
 
 
@@ -26,6 +29,7 @@ class Settings:
     lang: str = "zh"
     csat_threshold: int = 4
     churn_window_days: int = 180
+    clock: Clock = "calendar"  # durations in calendar or business hours, until a page or --clock says
     tiers: TierThresholds = TierThresholds()
     session_secret: str = ""
     session_idle_min: int = 30
@@ -42,10 +46,24 @@ def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Setti
         lang=env.get("CXDASH_LANG", defaults.lang),
         csat_threshold=int(env.get("CXDASH_CSAT_THRESHOLD", defaults.csat_threshold)),
         churn_window_days=int(env.get("CXDASH_CHURN_WINDOW_DAYS", defaults.churn_window_days)),
+        clock=clock_setting(env.get("CXDASH_CLOCK", defaults.clock)),
         session_secret=env.get("CXDASH_SESSION_SECRET", ""),
         session_idle_min=int(env.get("CXDASH_SESSION_IDLE_MIN", defaults.session_idle_min)),
         session_max_hours=int(env.get("CXDASH_SESSION_MAX_HOURS", defaults.session_max_hours)),
     )
+
+
+def clock_setting(value: str) -> Clock:
+    """CXDASH_CLOCK: `calendar` or `business` (any case, blanks ignored); InputError otherwise."""
+    clock = value.strip().lower()
+    if clock not in CLOCKS:
+        raise InputError(
+            f"CXDASH_CLOCK must be {' or '.join(CLOCKS)}, not {value!r}. "
+            "Set it to business for durations in working hours, or unset it for calendar hours.",
+            key="errors.bad_clock_setting",
+            value=value,
+        )
+    return clock  # type: ignore[return-value]
 
 
 def current_settings(*, db_url: str | None = None) -> Settings:

@@ -10,7 +10,7 @@ from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.load import Frames
 from cxdash.metrics.compare import compare_periods, resolve_targets
-from cxdash.metrics.kpis import SERVED_CUSTOMER_KPIS, KpiOptions
+from cxdash.metrics.kpis import DURATION_KPIS, SERVED_CUSTOMER_KPIS, KpiOptions
 from cxdash.metrics.scope import Scope, scoped
 from cxdash.periods import DataSpan, Period, parse_period
 from cxdash.views.overview import KPI_GROUPS
@@ -43,12 +43,18 @@ def kpi_report(
 ) -> dict:
     """JSON-ready report: every headline KPI with value, N, the previous period and last year (changes
     and their significance), the target, its definition, and why a value is null when it is not for
-    lack of data. Full precision."""
+    lack of data; the clock durations are measured on, with the years whose public holidays the
+    business clock lacks (`warnings`). Full precision."""
     in_scope = scoped(frames, scope)
     compared = compare_periods(in_scope, period, span=span, tz=tz, options=options)
     targets = resolve_targets(in_scope.kpi_targets.collect(), period_label=period.label, teams=scope.teams)
     window = compared.current.window
     previous, last_year = compared.previous, compared.last_year
+    uncovered = (
+        uncovered_holiday_years(frames, first_year=window.start.year, last_year=span.data_as_of.year)
+        if options.clock == "business"
+        else []
+    )
     kpis = {}
     for row in compared.kpis(targets):
         name = row.spec.name
@@ -70,6 +76,9 @@ def kpi_report(
             "customers_served_only": in_scope.ticket_filtered and name in SERVED_CUSTOMER_KPIS,
             "definition": (row.spec.compute.__doc__ or "").strip(),
         }
+        if name in DURATION_KPIS:
+            entry["clock"] = options.clock
+            entry["definition"] += " " + CLOCK_DEFINITIONS[options.clock]
         if row.now.reason:
             entry["reason"] = row.now.reason
         kpis[name] = entry
@@ -83,9 +92,33 @@ def kpi_report(
         "timezone": tz,
         "scope": scope.as_dict(),
         "customers": "served" if in_scope.ticket_filtered else "all",
-        "options": {"csat_threshold": options.csat_threshold, "churn_window_days": options.churn_window_days},
+        "options": {
+            "csat_threshold": options.csat_threshold,
+            "churn_window_days": options.churn_window_days,
+            "clock": options.clock,
+        },
+        "clock": options.clock,
+        "uncovered_holiday_years": uncovered,
+        "warnings": [HOLIDAYS_MISSING.format(years=", ".join(map(str, uncovered)))] if uncovered else [],
         "kpis": kpis,
     }
+
+
+CLOCK_DEFINITIONS = {
+    "calendar": "Clock: calendar hours (elapsed time).",
+    "business": "Clock: business hours (working time of the ticket's team calendar; an SLA policy on "
+    "the calendar clock counts elapsed time).",
+}
+HOLIDAYS_MISSING = (
+    "The installed holiday data (chinese_calendar) does not cover {years}: business hours there count "
+    "public holidays as working days. Upgrade chinese_calendar."
+)
+
+
+def uncovered_holiday_years(frames: Frames, *, first_year: int, last_year: int) -> list[int]:
+    """Years from `first_year` to `last_year` whose public holidays the business calendars need but the
+    installed holiday data lacks."""
+    return [y for y in frames.working_hours.uncovered_years if first_year <= y <= last_year]
 
 
 SIGNIFICANT, PER_DAY, SERVED = "*", "†", "‡"  # footnote marks; narrow in a terminal
@@ -141,16 +174,23 @@ def _line(cells: tuple[str, ...], widths: list[int], *, indent: str = "") -> str
 
 
 def _heading(t: Translator, report: dict) -> list[str]:
-    """The period, whether it is still running, as_of in the display timezone, the scope."""
+    """The period, whether it is still running, as_of in the display timezone, the scope, the clock of
+    durations (and the years the holiday data lacks)."""
     tz = report["timezone"]
     when = t.datetime(datetime.fromisoformat(report["as_of"]), tz)
     state = t("table.running" if report["running"] else "table.as_of", when=when, tz=tz)
     scope = t("table.scope", scope=_scope_text(t, report["scope"]))
     previous = t("table.compared_with", previous=_period_text(t, report["previous_period"]))
-    return [
+    clock = report.get("clock", "calendar")
+    lines = [
         f"{t('table.title', period=_period_text(t, report['period']))} · {state}",
         f"{scope} · {previous}",
+        t(f"table.clock_{clock}"),
     ]
+    if report.get("uncovered_holiday_years"):
+        years = t("table.list_separator").join(map(str, report["uncovered_holiday_years"]))
+        lines.append(t("table.holidays_missing", years=years))
+    return lines
 
 
 def _row(t: Translator, name: str, kpi: dict) -> tuple[str, ...]:

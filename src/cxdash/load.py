@@ -5,16 +5,24 @@ database through SQLAlchemy. Timestamps come back tz-aware UTC, enumerated text 
 open-ended labels as `pl.Categorical`, identifiers as text.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from cxdash.business_hours import (
+    DEFAULT_SETUP,
+    CalendarSetup,
+    WorkingHours,
+    business_seconds_expr,
+    compile_working_hours,
+)
+from cxdash.db.calendars import read_calendar_setup
 from cxdash.db.engine import adbc_uri, shared_engine, sqlite_path
 from cxdash.db.schema import Base
 from cxdash.domain import CATEGORICAL_COLUMNS, ENUM_COLUMNS
@@ -63,6 +71,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 class Frames:
     """Every business table a view reads, as LazyFrames with the contract's names and types.
 
+    `working_hours` are the business calendars compiled over the data's span (the business clock), and
+    `tickets` carries the working seconds of its timestamps on that clock (WORKING_SECONDS);
     `history_from` is the first completed order in the whole data (the start of the order history,
     METRICS.md "History"); `ticket_filtered` is set when a team or channel filter (or a team lead's
     access) applies, which makes customer-side KPIs about the customers served (METRICS.md "Scope").
@@ -79,6 +89,7 @@ class Frames:
     sla_policies: pl.LazyFrame
     kpi_targets: pl.LazyFrame
     annotations: pl.LazyFrame
+    working_hours: WorkingHours
     history_from: datetime | None = None
     ticket_filtered: bool = False
 
@@ -98,22 +109,81 @@ def empty_table(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=table_schema(table, TABLE_COLUMNS[table]))
 
 
-def frames_from_tables(tables: Mapping[str, pl.DataFrame]) -> Frames:
-    """Frames from eager tables (missing ones empty), with the start of the order history."""
+# Durations that start in the data end up to this long after data_as_of (a ticket resolved later
+# still counts): the working hours are compiled that far ahead.
+WORKING_HOURS_AHEAD = timedelta(days=400)
+
+
+def frames_from_tables(tables: Mapping[str, pl.DataFrame], setup: CalendarSetup = DEFAULT_SETUP) -> Frames:
+    """Frames from eager tables (missing ones empty), with the start of the order history and the
+    working hours of `setup` compiled from the day before the first ticket to 400 days after the
+    latest timestamp in the tables."""
     full = {name: tables.get(name, empty_table(name)) for name in TABLE_COLUMNS}
     history_from = (
         full["orders"].filter(pl.col("status") == "completed").select(pl.col("ordered_at").min()).item()
     )
-    return Frames(**{name: frame.lazy() for name, frame in full.items()}, history_from=history_from)
+    first_day, last_day = _working_days(full)
+    hours = compile_working_hours(setup, first_day=first_day, last_day=last_day)
+    full["tickets"] = with_working_seconds(full["tickets"], hours)
+    return Frames(
+        **{name: frame.lazy() for name, frame in full.items()},
+        working_hours=hours,
+        history_from=history_from,
+    )
+
+
+# The ticket timestamps durations are measured between, and the column that holds each one's working
+# seconds (on the ticket's team calendar) since the start of the compiled range: computed once per
+# data version, so a business-hours duration between two of them is a subtraction.
+WORKING_SECONDS = {
+    "created_at": "created_at_work_s",
+    "first_response_at": "first_response_at_work_s",
+    "resolved_at": "resolved_at_work_s",
+}
+
+
+def with_working_seconds(tickets: pl.DataFrame, hours: WorkingHours) -> pl.DataFrame:
+    """`tickets` with a WORKING_SECONDS column (Float64, null where the timestamp is) per timestamp."""
+    origin = pl.lit(datetime.combine(hours.first_day, datetime.min.time(), UTC))
+    calendar = hours.calendar_index_expr(pl.col("team_id").cast(pl.String))
+    return tickets.with_columns(
+        business_seconds_expr(origin, pl.col(column), calendar, hours).alias(name)
+        for column, name in WORKING_SECONDS.items()
+    )
+
+
+def _working_days(tables: Mapping[str, pl.DataFrame]) -> tuple[date, date]:
+    """(first ticket day − 1, data_as_of day + WORKING_HOURS_AHEAD), UTC days; the day before absorbs
+    a display timezone ahead of UTC. Without tickets or timestamps: around today."""
+    latest = [tables[t][c].max() for t, c in TIMESTAMP_COLUMNS if t in tables and c in tables[t].columns]
+    data_as_of = max((v for v in latest if v is not None), default=None) or datetime.now(UTC)
+    first_ticket = (
+        tables["tickets"]["created_at"].min() if "created_at" in tables["tickets"].columns else None
+    )
+    first = (first_ticket or data_as_of).date() - timedelta(days=1)
+    return first, (data_as_of + WORKING_HOURS_AHEAD).date()
 
 
 def read_frames(url: str, *, version: str | None = None) -> Frames:
-    """Every business table, typed; from the Parquet snapshot of `version` when given (SQLite)."""
+    """Every business table, typed, and the business calendars; from the Parquet snapshot of `version`
+    when given (SQLite)."""
+    setup = read_calendar_setup(shared_engine(url))
     if version is None:
-        return frames_from_tables(read_tables(url, TABLE_COLUMNS))
-    from cxdash.snapshot import read_tables_snapshot  # the snapshot reads through this module
+        tables = read_tables(url, TABLE_COLUMNS)
+    else:
+        from cxdash.snapshot import read_tables_snapshot  # the snapshot reads through this module
 
-    return frames_from_tables(read_tables_snapshot(url, TABLE_COLUMNS, version=version))
+        tables = read_tables_snapshot(url, TABLE_COLUMNS, version=version)
+    try:
+        return frames_from_tables(tables, setup)
+    except InputError as exc:  # cxdash writes only valid setups: this one was changed by hand
+        raise DatabaseError(
+            f"The business calendars stored in the database are not valid: {exc} Fix the rows of "
+            "app_calendars and app_calendar_hours, or delete every app_calendar* and app_sla_clocks row "
+            "(the default calendar then applies), then run `python -m cxdash refresh`.",
+            key="errors.bad_stored_calendars",
+            detail=str(exc),
+        ) from exc
 
 
 def read_span(url: str) -> DataSpan:
@@ -316,7 +386,8 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
 
 
 def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
-    """(earliest ticket or order, data_as_of = latest timestamp anywhere in the business tables)."""
+    """(earliest ticket — or order when there are no tickets —, data_as_of = latest timestamp anywhere in
+    the business tables)."""
     tables = Base.metadata.tables
     latest = [sa.select(sa.func.max(tables[t].c[c]).label("t")) for t, c in TIMESTAMP_COLUMNS]
     earliest = [
@@ -330,8 +401,8 @@ def read_data_span(url: str) -> tuple[datetime | None, datetime | None]:
             early = [_as_utc(conn.execute(q).scalar()) for q in earliest]
     except sa.exc.SQLAlchemyError as exc:
         raise unreadable_database(exc) from exc
-    return _min_or_none(early), max((t for t in late if t is not None), default=None)
-
-
-def _min_or_none(values: Iterable[datetime | None]) -> datetime | None:
-    return min((v for v in values if v is not None), default=None)
+    # The periods start with the service data: a CRM's order history is often years older than its
+    # helpdesk, and quarters with orders but no tickets would show empty service KPIs (the older orders
+    # still count as history for churn, repeat rate and RFM).
+    first_ticket, first_order = early
+    return first_ticket or first_order, max((t for t in late if t is not None), default=None)

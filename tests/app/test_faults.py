@@ -233,7 +233,9 @@ def test_the_admin_page_works_before_any_business_data(monkeypatch, empty_db):
     assert [t.value for t in at.title] == [ZH("admin.title")]
     users = next(d.value for d in at.dataframe)
     assert "boss" in users[ZH("login.username")].to_list()
-    assert len(at.dataframe) == 3  # users, live sessions, the audit log
+    tables = [d for d in at.dataframe if d.editing_mode == "read_only"]
+    assert len(tables) == 3  # users, live sessions, the audit log
+    assert len(at.data_editor) == 5  # the business hours: calendars can be set up before the first import
     assert ZH("admin.add_user") in [s.value for s in at.subheader]
 
 

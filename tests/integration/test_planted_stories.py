@@ -1,4 +1,8 @@
-"""Each planted story of data/README.md is present in the generated (medium) demo data."""
+"""Each planted story of data/README.md is present in the generated (medium) demo data, with margin.
+
+Every threshold below is the story's documented threshold with 20% to spare (MARGIN): a story that
+is only just visible would turn into noise at another seed or scale.
+"""
 
 from datetime import timedelta
 
@@ -12,6 +16,7 @@ from cxdash.periods import parse_period
 TZ = "Asia/Shanghai"
 LAST_COMPLETE = parse_period("2026Q3")  # end date 2026-11-15 → 2026Q4 is partial
 PREVIOUS = parse_period("2026Q2")
+MARGIN = 1.2
 
 
 def created_in(period, column="created_at"):
@@ -27,8 +32,8 @@ def test_a_double_charge_complaints_rise_about_60_percent(medium_frames):
 
     earlier = np.mean([share(parse_period(q)) for q in ("2025Q3", "2025Q4", "2026Q1", "2026Q2")])
     rise = share(LAST_COMPLETE) / share(PREVIOUS)
-    assert 1.35 <= rise <= 1.9
-    assert share(LAST_COMPLETE) / earlier == pytest.approx(1.6, abs=0.25)
+    assert 1.35 * MARGIN <= rise <= 2.6
+    assert share(LAST_COMPLETE) / earlier == pytest.approx(2.0, abs=0.3)
     # the other causes do not move that way
     late = complaints.filter(created_in(LAST_COMPLETE))
     before = complaints.filter(created_in(PREVIOUS))
@@ -52,7 +57,7 @@ def test_b_one_agent_has_low_csat_on_the_same_mix_and_reopens_often(medium_frame
     )
     bad = per_agent.filter(pl.col("agent_id") == "A0203")["csat"][0]
     peers = per_agent.filter(pl.col("agent_id") != "A0203")["csat"].median()
-    assert 10 <= peers - bad <= 22
+    assert 10 * MARGIN <= peers - bad <= 22
     # same ticket mix: the channel shares of A0203 and of the team differ by little
     mix = tickets.filter(pl.col("agent_id").is_not_null()).with_columns(
         (pl.col("agent_id") == "A0203").alias("bad")
@@ -61,11 +66,11 @@ def test_b_one_agent_has_low_csat_on_the_same_mix_and_reopens_often(medium_frame
         mix.group_by("bad", "channel").len().with_columns(pl.col("len") / pl.col("len").sum().over("bad"))
     )
     wide = shares.pivot(on="bad", index="channel", values="len")
-    assert (wide["true"] - wide["false"]).abs().max() < 0.05
+    assert (wide["true"] - wide["false"]).abs().max() < 0.05 / MARGIN
     resolved = tickets.filter(pl.col("resolved_at").is_not_null() & pl.col("agent_id").is_not_null())
     reopen = resolved.group_by(pl.col("agent_id") == "A0203").agg((pl.col("reopen_count") > 0).mean())
     by_flag = dict(zip(reopen["agent_id"], reopen["reopen_count"], strict=True))
-    assert by_flag[True] >= 2.5 * by_flag[False]
+    assert by_flag[True] >= 2.5 * MARGIN * by_flag[False]
 
 
 def test_c_resolution_rating_drives_csat_most_then_speed(medium_frames):
@@ -76,6 +81,9 @@ def test_c_resolution_rating_drives_csat_most_then_speed(medium_frames):
     betas, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(z)), z[:, 1:]]), z[:, 0], rcond=None)
     ranking = [items[i] for i in np.argsort(-betas[1:])]
     assert ranking[:2] == ["rating_resolution", "rating_speed"]
+    resolution, speed, *others = betas[1:]
+    assert resolution >= MARGIN * speed
+    assert speed >= MARGIN * max(others)
 
 
 def test_d_chat_first_response_worsens_after_the_vendor_change(medium_frames):
@@ -86,9 +94,9 @@ def test_d_chat_first_response_worsens_after_the_vendor_change(medium_frames):
     def median_frt(period, channel):
         return tickets.filter(created_in(period) & (pl.col("channel") == channel))["frt_min"].median()
 
-    assert median_frt(LAST_COMPLETE, "chat") >= 1.5 * median_frt(PREVIOUS, "chat")
+    assert median_frt(LAST_COMPLETE, "chat") >= 1.5 * MARGIN * median_frt(PREVIOUS, "chat")
     for other in ("phone", "email", "app"):
-        assert median_frt(LAST_COMPLETE, other) <= 1.25 * median_frt(PREVIOUS, other), other
+        assert median_frt(LAST_COMPLETE, other) <= 1.25 / MARGIN * median_frt(PREVIOUS, other), other
     vendor = medium_frames["annotations"].filter(pl.col("label").str.contains("new chat vendor"))
     assert vendor.height == 1
     assert LAST_COMPLETE.start_date <= vendor["on_date"][0] < LAST_COMPLETE.end_date
@@ -118,7 +126,7 @@ def test_e_customers_left_with_an_unresolved_complaint_churn_twice_as_often(medi
         return 1 - bought_after.height / group.height
 
     assert first_unresolved.height > 200
-    assert churn_rate(first_unresolved) >= 2 * churn_rate(resolved_only)
+    assert churn_rate(first_unresolved) >= 2 * MARGIN * churn_rate(resolved_only)
 
 
 def test_f_vip_customers_give_a_higher_nps(medium_frames):
@@ -143,7 +151,7 @@ def test_f_vip_customers_give_a_higher_nps(medium_frames):
     vip_answers = answers.join(vip, on="customer_id")
     others = answers.join(vip, on="customer_id", how="anti")
     assert vip_answers.height >= 100
-    assert nps(vip_answers) >= nps(others) + 10
+    assert nps(vip_answers) >= nps(others) + 10 * MARGIN
 
 
 def test_g_november_volume_peak(medium_frames):
@@ -156,5 +164,5 @@ def test_g_november_volume_peak(medium_frames):
         )
         november = daily.filter(pl.col("month") == pl.date(2025, 11, 1))["per_day"][0]
         others = daily.filter(pl.col("month").dt.month() != 11)["per_day"]
-        assert november >= 1.3 * others.mean(), column
+        assert november >= 1.3 * MARGIN * others.mean(), column
         assert november == daily["per_day"].max(), column

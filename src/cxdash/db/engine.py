@@ -138,8 +138,9 @@ def record_schema(conn: Connection, dialect: str, *, data_version: int | None = 
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring an older cxdash database to this version: new tables, the data-version counter and its
-    triggers (idempotent; keeps the data)."""
+    """Bring an older cxdash database to this version (idempotent; keeps the data): 2 → 3 adds the
+    data-version counter and its triggers; 3 → 4 the business-calendar tables (`app_calendar*`,
+    `app_sla_clocks`), empty, which means the default calendar until an admin saves one."""
     create_schema(engine)
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -18,7 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped whenever a table or column changes; recorded in app_meta.
-SCHEMA_VERSION = 3  # 2: users, sessions, login attempts and the audit log; 3: the data version
+# 2: users, sessions, login attempts and the audit log; 3: the data version; 4: business calendars
+SCHEMA_VERSION = 4
 
 Timestamp = DateTime(timezone=True)
 
@@ -237,3 +239,59 @@ class AppUserPref(Base):
     username: Mapped[str] = mapped_column(Text, ForeignKey("app_users.username"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# Business hours (cxdash.db.calendars): the calendars durations are measured against under the business
+# clock. App tables: no data-version triggers; cxdash's writer bumps the version itself.
+
+
+class AppCalendar(Base):
+    """A business calendar; the one at the lowest `position` is the default for unassigned teams."""
+
+    __tablename__ = "app_calendars"
+    calendar_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(Text)
+    public_holidays: Mapped[str | None] = mapped_column(Text)  # "CN", or null: no public holidays
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class AppCalendarHours(Base):
+    """An opening span of a weekday (ISO 1 = Monday … 7), in minutes from local midnight."""
+
+    __tablename__ = "app_calendar_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="ck_app_calendar_hours_weekday"),
+        CheckConstraint("opens_min >= 0 AND opens_min < closes_min AND closes_min <= 1440",
+                        name="ck_app_calendar_hours_span"),
+    )  # fmt: skip
+    calendar_id: Mapped[str] = mapped_column(Text, ForeignKey("app_calendars.calendar_id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opens_min: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closes_min: Mapped[int] = mapped_column(Integer)
+
+
+class AppCalendarDay(Base):
+    """A date that differs from the weekly hours: closed (`working` false) or open (true)."""
+
+    __tablename__ = "app_calendar_days"
+    calendar_id: Mapped[str] = mapped_column(Text, ForeignKey("app_calendars.calendar_id"), primary_key=True)
+    on_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    label: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppCalendarTeam(Base):
+    """The calendar a team works by (teams without a row use the default calendar)."""
+
+    __tablename__ = "app_calendar_teams"
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    calendar_id: Mapped[str] = mapped_column(Text, ForeignKey("app_calendars.calendar_id"))
+
+
+class AppSlaClock(Base):
+    """The clock of an SLA policy's targets under the business clock: `business` (default) or `calendar`."""
+
+    __tablename__ = "app_sla_clocks"
+    priority: Mapped[str] = mapped_column(Text, primary_key=True)
+    clock: Mapped[str] = mapped_column(Text)

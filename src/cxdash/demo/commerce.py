@@ -4,23 +4,38 @@ import numpy as np
 import polars as pl
 
 from cxdash.demo.arrays import to_datetime
-from cxdash.demo.calendar import Timeline, TimeSampler
-from cxdash.demo.people import Customers
+from cxdash.demo.calendar import DAY, Timeline, TimeSampler
+from cxdash.demo.people import Customers, customers_at
 from cxdash.demo.vocab import PRODUCT_CATEGORIES
 
 
 def build_orders(
     rng: np.random.Generator, timeline: Timeline, sampler: TimeSampler, customers: Customers, n: int
 ) -> pl.DataFrame:
-    """`n` orders spread over customers by propensity × time they were buying, timed by the order rhythm.
+    """`n` orders from the start of the history, timed by the order rhythm (so volume grows 12% a year
+    and peaks on 618 and 双十一), each given to a customer buying at that time.
 
     Carries the hidden column `_row` (customer index) for later steps; the writer drops `_`-columns.
     """
-    lo = np.maximum(customers.signup, timeline.start).astype(float)
-    hi = np.minimum(customers.lapse, timeline.end).astype(float)
-    weight = customers.propensity * sampler.share(lo, hi)
-    who = rng.choice(len(weight), size=n, p=weight / weight.sum())
-    when = sampler.draw(rng, lo[who], hi[who])
+    start = timeline.history_start
+    # One-time buyers order once, days after signing up; the repeat buyers share the other orders.
+    first = customers.signup + np.exp(rng.normal(np.log(3 * DAY), 1.2, len(customers.signup))).astype(
+        np.int64
+    )
+    once = np.flatnonzero(customers.one_time & (first >= start) & (first < timeline.end))
+    when = np.sort(
+        sampler.draw(rng, np.full(n - len(once), float(start)), np.full(n - len(once), float(timeline.end)))
+    )
+    repeat_rate = np.where(customers.one_time, 0.0, customers.propensity)
+    who = np.concatenate([customers_at(rng, customers, repeat_rate, when, start, timeline.end), once])
+    when = np.concatenate([when, first[once]])
+    # An order drawn before its buyer signed up (or after they lapsed) within the bucket moves inside.
+    lo = np.maximum(customers.signup[who], start)
+    hi = np.minimum(customers.lapse[who], timeline.end)
+    outside = (when < lo) | (when >= hi)
+    when[outside] = lo[outside] + (rng.random(outside.sum()) * np.maximum(hi - lo, 1)[outside]).astype(
+        np.int64
+    )
     order = np.argsort(when, kind="stable")
     who, when = who[order], when[order]
     cat_idx = rng.choice(len(PRODUCT_CATEGORIES), size=n, p=[c[1] for c in PRODUCT_CATEGORIES])

@@ -27,8 +27,14 @@ class SurveyStories:
     nps_unresolved_penalty: float = 2.5
 
 
-def _rating(rng: np.random.Generator, mean: np.ndarray, sd: float) -> np.ndarray:
-    return np.clip(np.rint(mean + rng.normal(0, sd, len(mean))), 1, 5).astype(np.int64)
+# Cut points of the latent answers: 1–5 in a J shape (many 5s, a tail of 1s longer than the 2s).
+RATING_CUTS = np.array([-1.2, -0.9, -0.45, 0.3])
+SCORE_CUTS = np.array([-1.05, -0.85, -0.6, 0.15])
+RESPONSE_RATE = {"chat": 0.30, "app": 0.27, "email": 0.19, "web_form": 0.17, "phone": 0.14, "social": 0.11}
+
+
+def _cut(latent: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    return 1 + np.searchsorted(cuts, latent).astype(np.int64)
 
 
 def _epoch(series: pl.Series) -> np.ndarray:
@@ -72,19 +78,37 @@ def build_ticket_surveys(
     reopened = done["reopen_count"].to_numpy() > 0
     complaint = done["is_complaint"].to_numpy()
 
-    res = _rating(rng, 4.3 - 1.0 * reopened - 0.5 * complaint + 1.6 * quality, 0.9)
-    spd = _rating(rng, 4.6 - 0.35 * np.log1p(frt_h) - 0.25 * np.log1p(res_h / 24), 0.9)
-    att = _rating(rng, 4.4 + 2.0 * quality, 0.8)
-    kno = _rating(rng, 4.2 + 1.6 * quality, 0.8)
+    # A halo shared by the four items (one good or bad experience colours every answer), the item's own
+    # part, and what happened on the ticket; cut into J-shaped 1–5 answers with a real tail of 1s.
+    halo = rng.normal(0, 1, n)
+
+    def item(effect: np.ndarray) -> np.ndarray:
+        return 0.8 * halo + 0.65 * rng.normal(0, 1, n) + effect
+
+    channel = done["channel"].to_numpy()
+    z_res = item(0.45 - 1.3 * reopened - 0.5 * complaint + 3.0 * quality)
+    z_spd = item(0.9 - 0.3 * np.log1p(frt_h) - 0.35 * np.log1p(res_h / 24))
+    z_att = item(0.5 + 2.5 * quality)
+    z_kno = item(0.4 + 2.0 * quality)
+    res, spd, att, kno = (_cut(z, RATING_CUTS) for z in (z_res, z_spd, z_att, z_kno))
     s = stories
     weights = np.array([s.weight_resolution, s.weight_speed, s.weight_attitude, s.weight_knowledge])
+    latent = np.column_stack([z_res, z_spd, z_att, z_kno]) @ (weights / weights.sum()) + rng.normal(
+        0, 0.35, n
+    )
+    score = _cut(latent, SCORE_CUTS)
     drivers = np.column_stack([res, spd, att, kno])
-    latent = 1 + (drivers - 1) @ (weights / weights.sum()) + rng.normal(0, 0.45, n)
-    score = np.clip(np.rint(latent), 1, 5).astype(np.int64)
 
     sent = resolved + rng.integers(30 * 60, 3 * HOUR, n)
-    # Response bias: the very unhappy and the delighted answer more often.
-    answer_p = np.clip(0.2 + 0.09 * np.abs(latent - 3.6), 0.05, 0.75)
+    # Response rates differ by channel (a chat survey is one tap away) and by outcome: the very unhappy,
+    # the delighted and those whose ticket came back answer more often.
+    answer_p = np.clip(
+        np.vectorize(RESPONSE_RATE.get, otypes=[float])(channel)
+        * (1 + 0.45 * np.abs(latent - np.median(latent)))
+        * np.where(reopened, 1.3, 1.0),
+        0.02,
+        0.8,
+    )
     responded = sent + np.exp(rng.normal(np.log(5 * HOUR), 1.0, n)).astype(np.int64)
     answered = (rng.random(n) < answer_p) & (responded < timeline.end)
     comment = masked(
@@ -153,7 +177,7 @@ def build_nps_surveys(
             min(quarter.end(timeline.tz).timestamp(), timeline.end),
         )
         eligible = np.flatnonzero((customers.propensity > 0) & (customers.signup < q_start))
-        chosen = np.sort(rng.choice(eligible, size=int(len(eligible) * 0.06), replace=False))
+        chosen = np.sort(rng.choice(eligible, size=int(len(eligible) * 0.09), replace=False))
         m = len(chosen)
         sent = sampler.draw(rng, np.full(m, q_start), np.full(m, q_end))
         responded = sent + np.exp(rng.normal(np.log(DAY), 1.0, m)).astype(np.int64)

@@ -8,11 +8,13 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
+from cxdash.business_hours import compile_working_hours
 from cxdash.demo.calendar import Timeline, TimeSampler, build_timeline
 from cxdash.demo.commerce import build_loyalty_ledger, build_orders
 from cxdash.demo.feedback import SurveyStories, build_nps_surveys, build_ticket_surveys
 from cxdash.demo.people import build_agents, build_customers, build_teams
 from cxdash.demo.service import TicketStories, build_events, build_tickets
+from cxdash.demo.staffing import demo_setup
 from cxdash.demo.vocab import ANNOTATIONS
 from cxdash.errors import InputError
 
@@ -26,9 +28,10 @@ class ScaleSpec:
 
 
 SCALES = {
-    "small": ScaleSpec(customers=5_000, orders=50_000, tickets=20_000, agents=30),
-    "medium": ScaleSpec(customers=50_000, orders=500_000, tickets=200_000, agents=80),
-    "large": ScaleSpec(customers=200_000, orders=2_000_000, tickets=1_000_000, agents=200),
+    # Orders include the year of history before the window.
+    "small": ScaleSpec(customers=6_000, orders=40_000, tickets=20_000, agents=30),
+    "medium": ScaleSpec(customers=60_000, orders=400_000, tickets=200_000, agents=80),
+    "large": ScaleSpec(customers=240_000, orders=1_600_000, tickets=1_000_000, agents=200),
 }
 LOCALES = ("zh_CN", "en_US")
 
@@ -119,7 +122,8 @@ def _annotations(timeline: Timeline, locale: str) -> pl.DataFrame:
 def _apply_unresolved_churn(
     rng: np.random.Generator, orders: pl.DataFrame, tickets: pl.DataFrame, n_customers: int, share: float
 ) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
-    """Story (e): a share of customers left with an unresolved complaint stop buying and contacting us.
+    """Story (e): a share of customers left with an unresolved complaint stop buying and contacting us
+    from the day they complained (they wait for an answer that never comes, then go).
 
     Returns orders and tickets without their later activity, and per customer row the time they were
     left unresolved (epoch seconds, +inf for everyone else).
@@ -127,7 +131,7 @@ def _apply_unresolved_churn(
     left = (
         tickets.filter(pl.col("_unresolved"))
         .group_by("_row")
-        .agg(pl.col("closed_at").min().alias("left_at"))
+        .agg(pl.col("created_at").min().alias("left_at"))
         .sort("_row")
     )
     churners = left.filter(pl.Series(rng.random(left.height) < share))
@@ -152,7 +156,7 @@ def generate(config: DemoConfig, progress: Callable[[str], None] = lambda _: Non
     faker.seed_instance(config.seed)
     timeline = build_timeline(config.end_date, config.tz)
     order_rhythm = TimeSampler.of(timeline, "orders")
-    ticket_rhythm = TimeSampler.of(timeline, "tickets")
+    ticket_rhythm = TimeSampler.of(timeline, "contacts")
 
     progress("customers and agents")
     teams = build_teams(config.locale)
@@ -163,6 +167,12 @@ def generate(config: DemoConfig, progress: Callable[[str], None] = lambda _: Non
     progress(f"{spec.orders:,} orders")
     orders = build_orders(rng, timeline, order_rhythm, customers, spec.orders)
     progress(f"{spec.tickets:,} tickets")
+    setup = demo_setup(config.tz)
+    working = compile_working_hours(
+        setup,
+        first_day=timeline.quarters[0].start_date - timedelta(days=1),
+        last_day=config.end_date + timedelta(days=60),
+    )
     tickets = build_tickets(
         rng,
         timeline,
@@ -170,6 +180,7 @@ def generate(config: DemoConfig, progress: Callable[[str], None] = lambda _: Non
         customers,
         orders,
         agents,
+        working,
         spec.tickets,
         locale=config.locale,
         stories=config.tickets,

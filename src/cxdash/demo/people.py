@@ -26,8 +26,9 @@ class Customers:
     frame: pl.DataFrame  # the customers table
     signup: np.ndarray  # epoch seconds
     lapse: np.ndarray  # epoch seconds after which the customer no longer buys
-    propensity: np.ndarray  # relative order rate (0 = never buys)
+    propensity: np.ndarray  # orders a year at the baseline rhythm, relative (0 = never buys)
     spend: np.ndarray  # multiplier on order amounts
+    one_time: np.ndarray  # bool: buys once, days after signing up, and never again
 
 
 def name_pool(faker: Faker, rng: np.random.Generator, n: int, *, locale: str) -> np.ndarray:
@@ -95,16 +96,30 @@ def build_customers(
     before = rng.random(n) < 0.6
     signup = np.where(
         before,
-        timeline.start - rng.integers(1, 730 * DAY, n),
+        timeline.start - rng.integers(1, 1100 * DAY, n),
         orders_sampler.draw(rng, np.full(n, timeline.start), np.full(n, timeline.end)),
     ).astype(np.int64)
     signup.sort()  # ids in signup order, as a CRM assigns them
     business = rng.random(n) < 0.15
     prospect = rng.random(n) < 0.12
-    propensity = np.exp(rng.normal(0, 0.9, n)) * np.where(business, 1.6, 1.0) * ~prospect
+    # Purchase rates are skewed as in retail: most buyers order once or twice a year, a loyal minority
+    # (and business accounts restocking) every few weeks and carries most of the volume.
+    kind = rng.random(n)
+    one_time = ~business & ~prospect & (kind < 0.7)  # buy once soon after signing up, never again
+    loyal = ~business & ~prospect & (kind > 0.93)
+    propensity = (
+        np.where(
+            business,
+            np.exp(rng.normal(np.log(4.0), 1.0, n)),
+            np.where(
+                loyal, np.exp(rng.normal(np.log(18.0), 0.5, n)), np.exp(rng.normal(np.log(0.8), 0.5, n))
+            ),
+        )
+        * ~prospect
+    )
     spend = np.exp(rng.normal(0, 0.35, n)) * np.where(business, 3.0, 1.0)
-    lapse = signup + (rng.exponential(1000, n) * DAY).astype(np.int64)
-    member = rng.random(n) < np.clip(0.15 + 0.2 * np.log1p(propensity), 0.05, 0.8)
+    lapse = signup + (rng.exponential(2500, n) * DAY).astype(np.int64)
+    member = rng.random(n) < np.clip(0.12 + 0.25 * np.log1p(propensity), 0.05, 0.8)
 
     cities = CITIES[locale]
     city_idx = rng.choice(len(cities), size=n, p=np.array([c[2] for c in cities]) / sum(c[2] for c in cities))
@@ -140,4 +155,26 @@ def build_customers(
             "is_loyalty_member": member,
         }
     )
-    return Customers(frame=frame, signup=signup, lapse=lapse, propensity=propensity, spend=spend)
+    return Customers(
+        frame=frame, signup=signup, lapse=lapse, propensity=propensity, spend=spend, one_time=one_time
+    )
+
+
+BUCKET = 30 * DAY
+
+
+def customers_at(
+    rng: np.random.Generator, customers: Customers, rate: np.ndarray, when: np.ndarray, start: int, end: int
+) -> np.ndarray:
+    """For each instant (sorted), a customer acting then: in 30-day buckets, chosen in proportion to
+    `rate` × the share of the bucket they were a customer and had not lapsed."""
+    edges = np.arange(start, end + BUCKET, BUCKET)
+    counts = np.bincount(np.searchsorted(edges, when, side="right") - 1, minlength=len(edges) - 1)
+    who = np.empty(len(when), dtype=np.int64)
+    position = 0
+    for lo, hi, k in zip(edges[:-1], edges[1:], counts, strict=False):
+        overlap = np.clip(np.minimum(customers.lapse, hi) - np.maximum(customers.signup, lo), 0, None)
+        weight = rate * overlap
+        who[position : position + k] = rng.choice(len(weight), size=k, p=weight / weight.sum())
+        position += k
+    return who

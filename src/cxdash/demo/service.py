@@ -5,17 +5,34 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cxdash.business_hours import WorkingHours, add_business_seconds
 from cxdash.demo.arrays import masked, to_datetime
-from cxdash.demo.calendar import DAY, HOUR, Timeline, TimeSampler
-from cxdash.demo.people import Agents, Customers
+from cxdash.demo.calendar import (
+    DAY,
+    HOUR,
+    TICKET_WEEKDAYS,
+    Timeline,
+    TimeSampler,
+    at_local_hour,
+    local_hour_weekday,
+    season_at,
+)
+from cxdash.demo.people import Agents, Customers, customers_at
+from cxdash.demo.staffing import (
+    FIRST_REPLY_WAIT_S,
+    FRONT_LINE_TEAM,
+    HOUR_LOAD,
+    ON_CALL_WAIT_S,
+    PRIORITY_WAIT,
+    RESOLUTION_WORK_H,
+    SAME_SESSION,
+    SESSION_LENGTH_S,
+    WEEKDAY_LOAD,
+)
 from cxdash.demo.vocab import CATEGORIES, ROOT_CAUSES, SUBJECTS
 
 MINUTE = 60
 CHANNEL_SHARE = {"phone": 0.22, "email": 0.14, "chat": 0.30, "social": 0.08, "web_form": 0.10, "app": 0.16}
-# Median first-response minutes by channel; priority and the agent scale it.
-FRT_MEDIAN_MIN = {"phone": 1.5, "chat": 2.5, "app": 20, "social": 45, "email": 300, "web_form": 360}
-PRIORITY_FRT_FACTOR = {"urgent": 0.35, "high": 0.6, "normal": 1.0, "low": 1.4}
-RESOLUTION_MEDIAN_H = {"urgent": 3, "high": 10, "normal": 26, "low": 50}
 CATEGORY_RESOLUTION_FACTOR = {
     "billing": 1.0,
     "delivery": 1.3,
@@ -44,12 +61,12 @@ PRIORITIES = np.array(["urgent", "high", "normal", "low"])
 class TicketStories:
     """Parameters of the planted stories that live in tickets (documented in data/README.md)."""
 
-    double_charge_share_factor: float = 1.6  # (a) share of complaints, last complete quarter
+    double_charge_share_factor: float = 2.0  # (a) share of complaints, last complete quarter
     bad_agent: str = "A0203"  # (b)
     bad_agent_reopen_prob: float = 0.28  # (b), peers ≈ 0.05–0.10
-    chat_frt_factor: float = 2.2  # (d) chat first response after the vendor change
+    chat_frt_factor: float = 2.8  # (d) chat first response after the vendor change
     unresolved_complaint_share: float = 0.07  # (e) complaints closed without resolution
-    churn_after_unresolved: float = 0.6  # (e) such customers who stop buying
+    churn_after_unresolved: float = 0.7  # (e) such customers who stop buying
 
 
 def _choice(rng: np.random.Generator, shares: dict[str, float], n: int) -> np.ndarray:
@@ -65,27 +82,114 @@ def _arrival(
     customers: Customers,
     orders: pl.DataFrame,
     n: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(customer row, order row or -1, created epoch) for `n` tickets: 65% about an order, days after it."""
-    want_linked, want_free = int(n * 0.65 * 1.1), int(n * 0.35 * 1.1)
-    order_rows = rng.integers(0, orders.height, want_linked)
-    ordered = orders["ordered_at"].dt.epoch("s").to_numpy()[order_rows]
-    linked_at = ordered + np.exp(rng.normal(np.log(3 * DAY), 0.9, want_linked)).astype(np.int64)
-    free_rows = rng.choice(
-        len(customers.propensity),
-        size=want_free,
-        p=(0.3 + customers.propensity) / (0.3 + customers.propensity).sum(),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(customer row, order row or -1, created epoch, channel) for about `n` tickets.
+
+    Half are about an order, a log-normal ≈ 2.5 days after it (refunds and cancellations draw more), so
+    ticket volume follows orders; the rest (account questions, pre-sales) follow the contact rhythm.
+    Each ticket's hour of day comes from its channel's opening hours and habits; fewer at the weekend.
+    """
+    ordered = orders["ordered_at"].dt.epoch("s").to_numpy()
+    problem = (orders["status"] != "completed").to_numpy()
+    weight = (ordered >= timeline.start - 20 * DAY) * np.where(problem, 2.5, 1.0)
+    n_linked, n_free = int(n * 0.5 * 1.25), int(n * 0.5 * 1.12)
+    order_rows = rng.choice(len(weight), size=n_linked, replace=False, p=weight / weight.sum())
+    linked_at = ordered[order_rows] + np.exp(rng.normal(np.log(2.5 * DAY), 0.9, n_linked)).astype(np.int64)
+    free_at = np.sort(
+        sampler.draw(rng, np.full(n_free, float(timeline.start)), np.full(n_free, float(timeline.end)))
     )
-    lo = np.maximum(customers.signup[free_rows], timeline.start).astype(float)
-    free_at = sampler.draw(rng, lo, np.full(want_free, float(timeline.end)))
+    free_rows = customers_at(
+        rng, customers, 0.5 + customers.propensity, free_at, timeline.start, timeline.end
+    )
     who = np.concatenate([orders["_row"].to_numpy()[order_rows], free_rows])
-    about = np.concatenate([order_rows, np.full(want_free, -1)])
-    at = np.concatenate([linked_at, free_at])
-    keep = np.flatnonzero((at < timeline.end) & (at >= timeline.start))
+    about = np.concatenate([order_rows, np.full(n_free, -1)])
+    channel = _choice(rng, CHANNEL_SHARE, len(who))
+    at = at_local_hour(rng, timeline, np.concatenate([linked_at, free_at]), channel)
+    _, weekday = local_hour_weekday(timeline, at)
+    # Order-linked contacts thin out at the weekend like the others.
+    weekday_keep = np.where(about >= 0, TICKET_WEEKDAYS[weekday] / TICKET_WEEKDAYS.max(), 1.0)
+    keep = np.flatnonzero((at < timeline.end) & (at >= timeline.start) & (rng.random(len(at)) < weekday_keep))
     keep = np.sort(rng.choice(keep, size=min(n, len(keep)), replace=False))
-    order = np.argsort(at[keep], kind="stable")
-    keep = keep[order]
-    return who[keep], about[keep], at[keep]
+    keep = keep[np.argsort(at[keep], kind="stable")]
+    return who[keep], about[keep], at[keep], channel[keep]
+
+
+def _lognormal(rng: np.random.Generator, median: np.ndarray, sigma: float) -> np.ndarray:
+    return np.exp(rng.normal(np.log(median), sigma))
+
+
+def _after_working(
+    working: WorkingHours, team: np.ndarray, start: np.ndarray, seconds: np.ndarray
+) -> np.ndarray:
+    """Epoch seconds when `seconds` of the team's working time have passed after `start`."""
+    index = np.array([working.calendar_index(t) for t in np.unique(team)])[
+        np.unique(team, return_inverse=True)[1]
+    ]
+    done_us = add_business_seconds(working, index, start.astype(np.int64) * 1_000_000, seconds.astype(float))
+    return done_us // 1_000_000
+
+
+def _handling_times(
+    rng: np.random.Generator,
+    timeline: Timeline,
+    working: WorkingHours,
+    channel: np.ndarray,
+    priority: np.ndarray,
+    category: np.ndarray,
+    team: np.ndarray,
+    created: np.ndarray,
+    *,
+    complaint: np.ndarray,
+    bot: np.ndarray,
+    bot_resolved: np.ndarray,
+    reopens: np.ndarray,
+    speed: np.ndarray,
+    chat_frt_factor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(first agent reply, latest resolution) in epoch seconds, staffed as the teams' calendars say.
+
+    The front line of the channel replies after a queue wait in its working time that grows with the
+    hour's load (and on festival days); phone and chat settle most simple contacts in that first
+    session; the owning team works the rest in its working hours. Urgent tickets go to the on-call
+    rota: calendar time, no waiting for the morning.
+    """
+    n = len(created)
+    urgent = priority == "urgent"
+    hour, weekday = local_hour_weekday(timeline, created)
+    load = HOUR_LOAD[hour] * WEEKDAY_LOAD[weekday] * (1 + 0.4 * (season_at(timeline, created) - 1))
+    vendor = np.where(
+        (channel == "chat") & (created >= timeline.epoch(timeline.vendor_change_day)), chat_frt_factor, 1
+    )
+    channel_wait = _lookup(FIRST_REPLY_WAIT_S, channel) * _lookup(PRIORITY_WAIT, priority)
+    queue_wait = np.where(urgent, np.minimum(channel_wait, ON_CALL_WAIT_S), channel_wait)
+    wait = _lognormal(rng, queue_wait * load * speed * vendor, 0.8)
+    greeted = created + np.where(bot, rng.integers(60, 240, n), 0)  # the bot talks first
+    front = np.vectorize(FRONT_LINE_TEAM.get)(channel)
+    first_reply = np.where(
+        urgent, greeted + wait.astype(np.int64), _after_working(working, front, greeted, wait)
+    )
+
+    session = ~complaint & (reopens == 0) & (rng.random(n) < _lookup(SAME_SESSION, channel))
+    session_end = first_reply + _lognormal(
+        rng, np.maximum(_lookup(SESSION_LENGTH_S, channel), 60), 0.6
+    ).astype(np.int64)
+    work_h = (
+        _lookup(RESOLUTION_WORK_H, priority)
+        * _lookup(CATEGORY_RESOLUTION_FACTOR, category)
+        * np.where(complaint, 1.4, 1.0)
+        * speed
+    )
+    work = _lognormal(rng, work_h * HOUR, 0.9) + reopens * _lognormal(rng, np.full(n, 5.0 * HOUR), 0.7)
+    worked = np.where(
+        urgent, first_reply + work.astype(np.int64), _after_working(working, team, first_reply, work)
+    )
+    resolved = np.where(session, session_end, np.maximum(worked, first_reply + 5 * MINUTE))
+    resolved = np.where(bot_resolved, created + rng.integers(2 * MINUTE, 15 * MINUTE, n), resolved)
+    return first_reply, resolved
+
+
+def _lookup(table: dict, keys: np.ndarray) -> np.ndarray:
+    return np.vectorize(table.get, otypes=[float])(keys)
 
 
 def build_tickets(
@@ -95,16 +199,16 @@ def build_tickets(
     customers: Customers,
     orders: pl.DataFrame,
     agents: Agents,
+    working: WorkingHours,
     n: int,
     *,
     locale: str,
     stories: TicketStories,
 ) -> pl.DataFrame:
     """Tickets with consistent timestamps, status and handling counts; hidden `_`-columns feed later steps."""
-    who, about, created = _arrival(rng, timeline, sampler, customers, orders, n)
+    who, about, created, channel = _arrival(rng, timeline, sampler, customers, orders, n)
     n = len(who)
-    channel = _choice(rng, CHANNEL_SHARE, n)
-    complaint = rng.random(n) < np.where(about >= 0, 0.19, 0.08)
+    complaint = rng.random(n) < np.where(about >= 0, 0.12, 0.04)
     category = np.where(
         complaint, _choice(rng, COMPLAINT_CATEGORY_SHARE, n), _choice(rng, INQUIRY_CATEGORY_SHARE, n)
     )
@@ -114,17 +218,17 @@ def build_tickets(
         codes, weights = zip(*ROOT_CAUSES[cat], strict=True)
         root_cause[rows] = np.array(codes)[rng.choice(len(codes), size=len(rows), p=weights)]
 
-    # (a) In the last complete quarter, turn a share q of other complaints into double charges so
-    # that the share of billing.double_charge among complaints is `factor` times its usual share.
+    # (a) In the last complete quarter, turn just enough other complaints into double charges that the
+    # share of billing.double_charge among its complaints is `factor` times its share in the other
+    # quarters (an exact count, so the story does not depend on the quarter's sampling noise).
     lcq = timeline.last_complete_quarter
     in_lcq = (created >= lcq.start(timeline.tz).timestamp()) & (created < lcq.end(timeline.tz).timestamp())
-    base_share = (
-        COMPLAINT_CATEGORY_SHARE["billing"]
-        / sum(COMPLAINT_CATEGORY_SHARE.values())
-        * dict(ROOT_CAUSES["billing"])["billing.double_charge"]
-    )
-    q = (stories.double_charge_share_factor - 1) * base_share / (1 - base_share)
-    switch = complaint & in_lcq & (root_cause != "billing.double_charge") & (rng.random(n) < q)
+    double = root_cause == "billing.double_charge"
+    usual = double[complaint & ~in_lcq].mean() if (complaint & ~in_lcq).any() else 0.0
+    wanted = round(float(stories.double_charge_share_factor * usual * (complaint & in_lcq).sum()))
+    candidates = np.flatnonzero(complaint & in_lcq & ~double)
+    extra = max(0, min(len(candidates), wanted - int((double & complaint & in_lcq).sum())))
+    switch = np.sort(rng.choice(candidates, size=extra, replace=False))
     category[switch] = "billing"
     root_cause[switch] = "billing.double_charge"
 
@@ -161,36 +265,21 @@ def build_tickets(
 
     bot = np.isin(channel, ["chat", "app"]) & (rng.random(n) < 0.45)
     bot_resolved = bot & ~complaint & (rng.random(n) < 0.4)
-
-    frt_median = np.vectorize(FRT_MEDIAN_MIN.get)(channel) * np.vectorize(PRIORITY_FRT_FACTOR.get)(priority)
-    vendor_at = timeline.epoch(timeline.vendor_change_day)
-    frt_median = frt_median * np.where(
-        (channel == "chat") & (created >= vendor_at), stories.chat_frt_factor, 1.0
-    )
-    frt_s = np.exp(rng.normal(np.log(frt_median * MINUTE), 1.0)) * speed + np.where(bot, 3 * MINUTE, 0)
-
-    res_median = (
-        np.vectorize(RESOLUTION_MEDIAN_H.get)(priority)
-        * np.vectorize(CATEGORY_RESOLUTION_FACTOR.get)(category)
-        * np.where(complaint, 1.4, 1.0)
-    )
     reopen_p = np.where(
         bad, stories.bad_agent_reopen_prob, 0.05 + 0.05 * (category == "product_quality") - 0.1 * quality
     )
     reopens = (
         np.where(rng.random(n) < np.clip(reopen_p, 0.01, 0.5), 1 + (rng.random(n) < 0.2), 0) * ~bot_resolved
     )
-    res_s = np.exp(rng.normal(np.log(res_median * HOUR), 0.9)) * speed + reopens * rng.exponential(
-        24 * HOUR, n
-    )
-    res_s = np.maximum(res_s, frt_s + 5 * MINUTE)
+    first_response, resolved = _handling_times(
+        rng, timeline, working, channel, priority, category, team, created,
+        complaint=complaint, bot=bot, bot_resolved=bot_resolved, reopens=reopens, speed=speed,
+        chat_frt_factor=stories.chat_frt_factor,
+    )  # fmt: skip
     unresolved = complaint & (rng.random(n) < stories.unresolved_complaint_share)
 
-    first_response = np.where(bot_resolved, -1, created + frt_s.astype(np.int64))
-    resolved = np.where(
-        bot_resolved, created + rng.integers(2 * MINUTE, 15 * MINUTE, n), created + res_s.astype(np.int64)
-    )
     resolved = np.where(unresolved, -1, resolved)
+    first_response = np.where(bot_resolved, -1, first_response)
     # Complaints closed unresolved: the customer gave up 5–20 days in, always after a first reply.
     closed = np.where(
         unresolved,

@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
+from cxdash.business_hours import CalendarSetup
+from cxdash.db.calendars import write_calendar_setup
 from cxdash.db.engine import adbc_uri, make_engine, record_schema, sqlite_path
 from cxdash.db.schema import BUSINESS_TABLES, SCHEMA_VERSION, AppMeta, Base
 from cxdash.db.version import DATA_VERSION_KEY, read_data_version, version_trigger_statements
@@ -84,9 +86,11 @@ def write_tables(
     frames: dict[str, pl.DataFrame],
     *,
     force: bool,
+    calendars: CalendarSetup | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Write `frames` as the database's whole content; refuse to touch existing data unless `force`."""
+    """Write `frames` as the database's whole content, with the business calendars `calendars` (the
+    default ones when None); refuse to touch existing data unless `force`."""
     path = sqlite_path(url)
     if path is not None and path.exists() and not force:
         raise InputError(f"{path} already exists. Add --force to replace it.")
@@ -94,12 +98,23 @@ def write_tables(
         raise InputError("The database already has cxdash tables. Add --force to replace them.")
     try:
         if path is not None:
-            _write_sqlite(path, frames, progress, data_version=_previous_data_version(url) + 1)
+            _write_sqlite(
+                path, frames, progress, data_version=_previous_data_version(url) + 1, calendars=calendars
+            )
             remove_snapshots(url)  # of the replaced file, whatever its version was
         elif make_url(url).get_backend_name() == "postgresql":
             _write_postgres(url, frames, progress)
+            if calendars is not None:  # after the COPY transaction, which has no SQLAlchemy connection
+                engine = make_engine(url)
+                try:
+                    with engine.begin() as conn:
+                        _record_generated(conn, write_calendar_setup(conn, calendars))
+                finally:
+                    engine.dispose()
         else:
-            _write_generic(url, frames, progress, data_version=_previous_data_version(url) + 1)
+            _write_generic(
+                url, frames, progress, data_version=_previous_data_version(url) + 1, calendars=calendars
+            )
     except CxdashError:
         raise
     except Exception as exc:  # drivers raise their own types; all mean the same here
@@ -109,7 +124,12 @@ def write_tables(
 
 
 def _write_sqlite(
-    path: Path, frames: dict[str, pl.DataFrame], progress: Callable[[str], None], *, data_version: int
+    path: Path,
+    frames: dict[str, pl.DataFrame],
+    progress: Callable[[str], None],
+    *,
+    data_version: int,
+    calendars: CalendarSetup | None,
 ) -> None:
     import adbc_driver_sqlite.dbapi as adbc_sqlite
 
@@ -126,7 +146,7 @@ def _write_sqlite(
             conn.commit()
         with engine.begin() as conn:
             record_schema(conn, "sqlite", data_version=data_version)
-            _record_generated(conn, data_version)
+            _record_generated(conn, _with_calendars(conn, calendars, data_version))
         engine.dispose()
         tmp.replace(path)
     finally:
@@ -166,7 +186,12 @@ def _write_postgres(url: str, frames: dict[str, pl.DataFrame], progress: Callabl
 
 
 def _write_generic(
-    url: str, frames: dict[str, pl.DataFrame], progress: Callable[[str], None], *, data_version: int
+    url: str,
+    frames: dict[str, pl.DataFrame],
+    progress: Callable[[str], None],
+    *,
+    data_version: int,
+    calendars: CalendarSetup | None,
 ) -> None:
     engine = make_engine(url, must_exist=False)
     with engine.begin() as conn:
@@ -177,7 +202,12 @@ def _write_generic(
             if frame.height:
                 conn.execute(Base.metadata.tables[name].insert(), frame.to_dicts())
         record_schema(conn, engine.dialect.name, data_version=data_version)
-        _record_generated(conn, data_version)
+        _record_generated(conn, _with_calendars(conn, calendars, data_version))
+
+
+def _with_calendars(conn: sa.Connection, calendars: CalendarSetup | None, data_version: int) -> int:
+    """Store the calendars in the caller's transaction; the data version after it."""
+    return data_version if calendars is None else write_calendar_setup(conn, calendars)
 
 
 def _record_generated(conn: sa.Connection, data_version: int) -> None:

@@ -13,7 +13,8 @@ from typing import Literal
 
 import polars as pl
 
-from cxdash.load import Frames
+from cxdash.business_hours import Clock, business_seconds_expr
+from cxdash.load import WORKING_SECONDS, Frames
 from cxdash.periods import Period
 
 MINUTE_US = 60_000_000
@@ -24,6 +25,11 @@ NOT_ENOUGH_HISTORY = "not_enough_history"
 UNDEFINED_UNDER_TICKET_FILTER = "undefined_under_ticket_filter"
 # Under a ticket filter these are about the customers served in the period ("customers served by …").
 SERVED_CUSTOMER_KPIS = ("nps", "revenue", "active_customers", "churn_rate_pct", "repeat_purchase_rate_pct")
+# Measured on the chosen clock (calendar or business hours): every label of these says which.
+DURATION_KPIS = (
+    "frt_median_min", "frt_p90_min", "resolution_median_h", "resolution_p90_h",
+    "sla_first_response_pct", "sla_resolution_pct",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +59,12 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class KpiOptions:
-    """User-changeable definitions (METRICS.md): CSAT threshold and churn window."""
+    """User-changeable definitions (METRICS.md): CSAT threshold, churn window, and the clock durations
+    are measured on ("calendar": elapsed time; "business": working time of each ticket's team calendar)."""
 
     csat_threshold: int = 4
     churn_window_days: int = 180
+    clock: Clock = "calendar"
 
 
 DEFAULT_OPTIONS = KpiOptions()
@@ -82,8 +90,27 @@ def mean_with_sd(column: str) -> tuple[pl.Expr, pl.Expr]:
     return score.mean().alias("value"), score.std().alias("sd")
 
 
-def minutes_between(start: str, end: str) -> pl.Expr:
-    return (pl.col(end) - pl.col(start)).dt.total_microseconds() / MINUTE_US
+def _instant(value: str | pl.Expr) -> pl.Expr:
+    return pl.col(value) if isinstance(value, str) else value
+
+
+def elapsed_minutes_expr(frames: Frames, clock: Clock, start: str | pl.Expr, end: str | pl.Expr) -> pl.Expr:
+    """Minutes from `start` to `end` of each ticket (columns or instants): elapsed on the calendar
+    clock, working minutes of the ticket's team calendar (`team_id`) on the business clock. Null if
+    either is null."""
+    if (
+        clock == "business"
+        and isinstance(start, str)
+        and isinstance(end, str)
+        and {start, end} <= set(WORKING_SECONDS)
+    ):
+        return (pl.col(WORKING_SECONDS[end]) - pl.col(WORKING_SECONDS[start])) / 60  # computed at load
+    start, end = _instant(start), _instant(end)
+    if clock == "calendar":
+        return (end - start).dt.total_microseconds() / MINUTE_US
+    hours = frames.working_hours
+    team = pl.col("team_id").cast(pl.String)
+    return business_seconds_expr(start, end, hours.calendar_index_expr(team), hours) / 60
 
 
 def unavailable(reason: str) -> pl.LazyFrame:
@@ -172,14 +199,17 @@ def _first_response_minutes(frames: Frames, window: Window) -> pl.LazyFrame:
 def frt_median_min(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Median minutes to first response of tickets created in the period."""
     return _first_response_minutes(frames, window).select(
-        minutes_between("created_at", "first_response_at").median().alias("value"), n_rows()
+        elapsed_minutes_expr(frames, options.clock, "created_at", "first_response_at")
+        .median()
+        .alias("value"),
+        n_rows(),
     )
 
 
 def frt_p90_min(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """90th percentile (linear) of minutes to first response."""
     return _first_response_minutes(frames, window).select(
-        minutes_between("created_at", "first_response_at")
+        elapsed_minutes_expr(frames, options.clock, "created_at", "first_response_at")
         .quantile(0.9, interpolation="linear")
         .alias("value"),
         n_rows(),
@@ -189,44 +219,73 @@ def frt_p90_min(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyF
 def resolution_median_h(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Median hours to (latest) resolution of tickets created in the period."""
     return _resolved_created(frames, window).select(
-        (minutes_between("created_at", "resolved_at") / 60).median().alias("value"), n_rows()
+        (elapsed_minutes_expr(frames, options.clock, "created_at", "resolved_at") / 60)
+        .median()
+        .alias("value"),
+        n_rows(),
     )
 
 
 def resolution_p90_h(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """90th percentile (linear) of hours to resolution."""
     return _resolved_created(frames, window).select(
-        (minutes_between("created_at", "resolved_at") / 60)
+        (elapsed_minutes_expr(frames, options.clock, "created_at", "resolved_at") / 60)
         .quantile(0.9, interpolation="linear")
         .alias("value"),
         n_rows(),
     )
 
 
-def _sla_attainment(frames: Frames, window: Window, done_at: str, target: str) -> pl.LazyFrame:
-    """Met / (met + breached); tickets without `done_at` still inside their target are left out."""
-    elapsed = minutes_between("created_at", done_at)
-    age = (pl.lit(window.data_as_of) - pl.col("created_at")).dt.total_microseconds() / MINUTE_US
-    met = pl.col(done_at).is_not_null() & (elapsed <= pl.col(target))
-    breached = (pl.col(done_at).is_not_null() & (elapsed > pl.col(target))) | (
-        pl.col(done_at).is_null() & (age > pl.col(target))
-    )
+def sla_minutes_expr(frames: Frames, clock: Clock, start: str | pl.Expr, end: str | pl.Expr) -> pl.Expr:
+    """Minutes counted against an SLA target: on the business clock each priority's policy keeps its own
+    clock (`app_sla_clocks`: a 24×7 policy stays on calendar time); on the calendar clock, elapsed."""
+    business = elapsed_minutes_expr(frames, clock, start, end)
+    if clock == "calendar":
+        return business
+    setup = frames.working_hours.setup
+    on_calendar = [p for p in setup.sla_clocks if frames.working_hours.sla_clock(p) == "calendar"]
+    if not on_calendar:
+        return business
     return (
-        _created(frames, window)
-        .join(frames.sla_policies, on="priority", how="inner")
-        .filter(met | breached)
-        .select(share_pct(met), n_rows())
+        pl.when(pl.col("priority").cast(pl.String).is_in(on_calendar))
+        .then(elapsed_minutes_expr(frames, "calendar", start, end))
+        .otherwise(business)
     )
+
+
+def _sla_attainment(
+    frames: Frames, window: Window, options: KpiOptions, done_at: str, target: str
+) -> pl.LazyFrame:
+    """Met / (met + breached); tickets without `done_at` still inside their target are left out."""
+    # One duration per ticket: minutes to `done_at`, or while not done its age at data_as_of (computed
+    # for those few only). Breached = over the target either way; met = done within it.
+    tickets = _created(frames, window).join(frames.sla_policies, on="priority", how="inner")
+    done = pl.col(done_at).is_not_null()
+    counted = pl.concat(
+        [
+            tickets.filter(done).with_columns(
+                sla_minutes_expr(frames, options.clock, "created_at", done_at).alias("counted_min")
+            ),
+            tickets.filter(~done).with_columns(
+                sla_minutes_expr(frames, options.clock, "created_at", pl.lit(window.data_as_of)).alias(
+                    "counted_min"
+                )
+            ),
+        ]
+    )
+    over = pl.col("counted_min") > pl.col(target)
+    met = done & ~over
+    return counted.filter(met | over).select(share_pct(met), n_rows())
 
 
 def sla_first_response_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """First-response SLA attainment by priority policy."""
-    return _sla_attainment(frames, window, "first_response_at", "first_response_target_min")
+    return _sla_attainment(frames, window, options, "first_response_at", "first_response_target_min")
 
 
 def sla_resolution_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:
     """Resolution SLA attainment by priority policy."""
-    return _sla_attainment(frames, window, "resolved_at", "resolution_target_min")
+    return _sla_attainment(frames, window, options, "resolved_at", "resolution_target_min")
 
 
 def tickets(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:

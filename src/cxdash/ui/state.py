@@ -6,6 +6,7 @@ same view: read once when a session starts (`seed_from_query`), written back aft
 """
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cxdash.auth.roles import allowed_scope, sees_all_data
 from cxdash.auth.store import User, get_pref, set_pref
+from cxdash.business_hours import CLOCKS
 from cxdash.config import Settings, current_settings
 from cxdash.domain import CHANNELS, SEGMENTS
 from cxdash.errors import InputError
@@ -23,9 +25,10 @@ from cxdash.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, normalise_languag
 from cxdash.metrics.kpis import KpiOptions
 from cxdash.metrics.scope import Scope
 from cxdash.periods import Period, PeriodKind, custom_period, local_date, parse_period
+from cxdash.plain_text import markdown_plain
 from cxdash.ui.auth import auth_engine, client_id
 from cxdash.ui.loaders import Dataset, available_periods
-from cxdash.ui.widgets import ExportRecord
+from cxdash.ui.widgets import CLOCK_KEY, CLOCK_PARAM, ExportRecord
 
 log = logging.getLogger("cxdash.ui")
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("quarter", "month", "custom")
@@ -51,7 +54,15 @@ class PageContext:
 
 
 def settings() -> Settings:
-    return current_settings()
+    """The process's settings; one the app cannot run with (e.g. CXDASH_CLOCK=weekly) is said on the
+    page, which then stops (no traceback)."""
+    try:
+        return current_settings()
+    except InputError as exc:
+        t = Translator(normalise_language(os.environ.get("CXDASH_LANG")))
+        st.error(t("app.bad_settings"), icon=":material/gpp_bad:")
+        st.markdown(f"- {markdown_plain(exc.translated(t, t.has))}")
+        st.stop()
 
 
 LANG_KEY = "lang"  # the session's language; the switch widget itself is keyed LANG_SWITCH_KEY
@@ -153,6 +164,8 @@ def seed_from_query() -> None:
     for name, key in QUERY_FILTERS.items():
         if values := params.get_all(name)[:MAX_QUERY_VALUES]:
             st.session_state[key] = values
+    if (clock := params.get(CLOCK_PARAM)) in CLOCKS:  # the page's clock control keeps it in the URL
+        st.session_state[CLOCK_KEY] = clock
 
 
 def _kind_of(label: str | None) -> PeriodKind | None:
@@ -342,7 +355,10 @@ def _custom(picked: object, t: Translator) -> Period | None:
 
 
 def kpi_options(config: Settings) -> KpiOptions:
-    return KpiOptions(csat_threshold=config.csat_threshold, churn_window_days=config.churn_window_days)
+    """The settings' definitions; a page with a clock control replaces the clock with the chosen one."""
+    return KpiOptions(
+        csat_threshold=config.csat_threshold, churn_window_days=config.churn_window_days, clock=config.clock
+    )
 
 
 def export_record(context: PageContext, view: str) -> ExportRecord:
@@ -352,5 +368,9 @@ def export_record(context: PageContext, view: str) -> ExportRecord:
         username=context.user.username,
         client=client_id(),
         view=view,
-        filters={"period": context.period.label, "scope": context.scope.as_dict()},
+        filters={
+            "period": context.period.label,
+            "scope": context.scope.as_dict(),
+            "clock": context.options.clock,
+        },
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import PurePath
+from typing import Final
 
 import plotly.graph_objects as go
 import polars as pl
@@ -26,6 +27,7 @@ from streamlit.runtime.memory_media_file_storage import (
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cxdash.auth import store
+from cxdash.business_hours import CLOCKS, Clock
 from cxdash.errors import CxdashError
 from cxdash.i18n import Translator
 from cxdash.reports.export import csv_bytes
@@ -34,6 +36,8 @@ from cxdash.views.overview import KpiCard
 
 log = logging.getLogger("cxdash.ui")
 STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
+CLOCK_KEY: Final = "clock"  # the session's clock, language-free; a link's `clock=` seeds it
+CLOCK_PARAM: Final = "clock"  # the query parameter; absent while the clock is the setting's
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -75,8 +79,44 @@ def _card_value(t: Translator, card: KpiCard) -> str:
     return t.kpi_value(card.value, card.unit) if card.n else t("overview.empty_kpi")
 
 
-def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_text: str) -> None:
-    """A bordered metric: value, change vs previous with significance, sparkline, N, target light, YoY."""
+def clock_control(t: Translator, *, default: Clock) -> Clock:
+    """Calendar or business hours for the durations on a page: the session's choice (a link's
+    `clock=` seeds it), else the setting `default`. Kept in the URL while it differs from the setting.
+
+    The widget is keyed per language (its option texts change with it); the value lives under CLOCK_KEY,
+    so it survives page and language changes. A value that is not a clock falls back to `default`.
+    """
+    widget_key = f"{CLOCK_KEY}__{t.lang}"
+    if st.session_state.get(widget_key) not in CLOCKS:
+        stored = st.session_state.get(CLOCK_KEY)
+        st.session_state[widget_key] = stored if stored in CLOCKS else default
+    clock: Clock = st.segmented_control(
+        t("clock.label"),
+        CLOCKS,
+        format_func=lambda c: t(f"clock.{c}"),
+        key=widget_key,
+        required=True,
+        help=t("clock.help"),
+    )
+    st.session_state[CLOCK_KEY] = clock
+    if clock == default:
+        if CLOCK_PARAM in st.query_params:
+            del st.query_params[CLOCK_PARAM]
+    elif st.query_params.get(CLOCK_PARAM) != clock:
+        st.query_params[CLOCK_PARAM] = clock
+    return clock
+
+
+def clock_label(t: Translator, text: str, clock: Clock) -> str:
+    """`text` with the clock it is measured on, e.g. "首次响应时长(中位数)· 工作时间"."""
+    return t("clock.labelled", text=text, clock=t(f"clock.{clock}"))
+
+
+def kpi_card(
+    t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_text: str, clock: Clock | None = None
+) -> None:
+    """A bordered metric: value, change vs previous with significance, sparkline, N, target light, YoY;
+    for a duration, the `clock` it is measured on."""
     delta = _comparison_text(t, "", card, "vs_previous")
     colour = "off" if card.higher_is_better is None else ("normal" if card.higher_is_better else "inverse")
     with st.container(border=True):
@@ -90,6 +130,8 @@ def kpi_card(t: Translator, card: KpiCard, sparkline: Sequence[float], *, help_t
             chart_type="line",
         )
         details = [t(f"reason.{card.reason}")] if card.reason else [t("overview.n", n=f"{card.n:,}")]
+        if clock is not None:
+            details.append(t(f"clock.{clock}"))
         if card.running:
             details.append(t("overview.running_short"))
         if card.served:

@@ -1,12 +1,23 @@
-"""The Admin page (admins only): users, roles and team scope, live sessions, the audit log."""
+"""The Admin page (admins only): users, roles and team scope, live sessions, the audit log, the data
+version, and the business hours (calendars, team calendars, SLA clocks)."""
 
 from datetime import UTC, datetime
 
 import polars as pl
+import sqlalchemy as sa
 import streamlit as st
 
 from cxdash.auth import store
 from cxdash.auth.roles import ROLES
+from cxdash.business_hours import CLOCKS, holiday_years
+from cxdash.db.calendars import (
+    CalendarSetupError,
+    read_calendar_setup,
+    read_day_labels,
+    saving_problems,
+    write_calendar_setup,
+)
+from cxdash.db.schema import SlaPolicy
 from cxdash.db.version import bump_data_version
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
@@ -16,6 +27,13 @@ from cxdash.ui.loaders import dataset
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record
 from cxdash.ui.widgets import chart_free_table
+from cxdash.views.business_hours import (
+    WEEKDAYS,
+    EditorTables,
+    editor_tables,
+    setup_from_tables,
+    uncovered_data_years,
+)
 
 
 def render() -> None:
@@ -26,8 +44,8 @@ def _render(context: PageContext, t: Translator) -> None:
     url = context.settings.db_url
     engine = auth.auth_engine(url)
     st.title(t("admin.title"))
-    users_tab, sessions_tab, audit_tab, data_tab = st.tabs(
-        [t("admin.users"), t("admin.sessions"), t("admin.audit"), t("admin.data")]
+    users_tab, sessions_tab, audit_tab, data_tab, hours_tab = st.tabs(
+        [t("admin.users"), t("admin.sessions"), t("admin.audit"), t("admin.data"), t("calendars.title")]
     )
     with users_tab:
         _users(context, t, engine)
@@ -60,6 +78,8 @@ def _render(context: PageContext, t: Translator) -> None:
         _audit(context, t, engine)
     with data_tab:
         _data_version(context, t, engine)
+    with hours_tab:
+        _business_hours(context, t, engine)
 
 
 def _data_version(context: PageContext, t: Translator, engine) -> None:
@@ -181,3 +201,165 @@ def _audit(context: PageContext, t: Translator, engine) -> None:
     chart_free_table(
         frame, t=t, key="audit", file_name="cxdash_audit.csv", record=export_record(context, "admin.audit")
     )
+
+
+SAVED_KEY = "calendars_saved"  # the data version a save made, shown after the rerun that follows it
+
+
+def editor_key(kind: str, version: str, lang: str) -> str:
+    """An editor's key: per data version (a save, anyone's, starts the edits afresh) and language."""
+    return f"calendars_{kind}_{version}_{lang}"
+
+
+def _business_hours(context: PageContext, t: Translator, engine) -> None:
+    """One editor per kind, the holiday data's years, and a Save that writes all or nothing."""
+    url = context.settings.db_url
+    setup = read_calendar_setup(engine)
+    with engine.connect() as conn:
+        labels = read_day_labels(conn)
+        priorities = list(conn.scalars(sa.select(SlaPolicy.priority).order_by(SlaPolicy.priority)))
+    data = dataset(url, context.version)
+    st.caption(t("calendars.intro"))
+    first, last = holiday_years()
+    st.caption(t("calendars.holiday_years", first=first, last=last))
+    if data.span is not None:
+        missing = uncovered_data_years(
+            setup, first_year=data.span.first.year, last_year=data.span.data_as_of.year, covered=(first, last)
+        )
+        if missing:
+            st.warning(
+                t("calendars.holidays_missing", years=t("table.list_separator").join(map(str, missing))),
+                icon=":material/event_busy:",
+            )
+    if (saved := st.session_state.pop(SAVED_KEY, None)) is not None:
+        st.success(t("calendars.saved", version=saved))
+    shown = editor_tables(setup, labels, teams=data.team_names, priorities=priorities)
+    edited = _editors(t, shown, context.version)
+    if st.button(t("calendars.save"), icon=":material/save:", key="calendars_save", type="primary"):
+        _save(context, t, engine, edited)
+
+
+def _editors(t: Translator, shown: EditorTables, version: str) -> EditorTables:
+    lang = t.lang
+
+    def text(key: str, **kwargs) -> st.column_config.Column:
+        return st.column_config.TextColumn(t(f"calendars.col_{key}"), **kwargs)
+
+    st.subheader(t("calendars.calendars"))
+    st.caption(t("calendars.calendars_help"))
+    calendars = st.data_editor(
+        shown.calendars,
+        key=editor_key("calendars", version, lang),
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calendar_id": text("calendar_id", required=True),
+            "name": text("name"),
+            "timezone": text("timezone", default="Asia/Shanghai", help=t("calendars.timezone_help")),
+            "public_holidays": st.column_config.SelectboxColumn(
+                t("calendars.col_public_holidays"), options=["CN"], default="CN",
+                help=t("calendars.public_holidays_help"),
+            ),
+        },
+    )  # fmt: skip
+    st.subheader(t("calendars.hours"))
+    st.caption(t("calendars.hours_help"))
+    hours = st.data_editor(
+        shown.hours,
+        key=editor_key("hours", version, lang),
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calendar_id": text("calendar_id", required=True),
+            "weekday": st.column_config.SelectboxColumn(
+                t("calendars.col_weekday"), options=list(WEEKDAYS), required=True,
+                format_func=lambda d: t(f"calendars.weekday_{d}"),
+            ),
+            "opens": text("opens", required=True, default="09:00"),
+            "closes": text("closes", required=True, default="18:00"),
+        },
+    )  # fmt: skip
+    st.subheader(t("calendars.days"))
+    st.caption(t("calendars.days_help"))
+    days = st.data_editor(
+        shown.days,
+        key=editor_key("days", version, lang),
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calendar_id": text("calendar_id", required=True),
+            "on_date": st.column_config.DateColumn(
+                t("calendars.col_on_date"), required=True, format="YYYY-MM-DD"
+            ),
+            "working": st.column_config.CheckboxColumn(t("calendars.col_working"), default=False),
+            "label": text("label"),
+        },
+    )  # fmt: skip
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("calendars.teams"))
+        st.caption(t("calendars.teams_help"))
+        teams = st.data_editor(
+            shown.teams,
+            key=editor_key("teams", version, lang),
+            num_rows="fixed",
+            hide_index=True,
+            width="stretch",
+            disabled=["team_id", "team_name"],
+            column_config={
+                "team_id": text("team_id"),
+                "team_name": text("team_name"),
+                "calendar_id": text("calendar_id"),
+            },
+        )
+    with right:
+        st.subheader(t("calendars.clocks"))
+        st.caption(t("calendars.clocks_help"))
+        clocks = st.data_editor(
+            shown.clocks,
+            key=editor_key("clocks", version, lang),
+            num_rows="fixed",
+            hide_index=True,
+            width="stretch",
+            disabled=["priority"],
+            column_config={
+                "priority": text("priority"),
+                "clock": st.column_config.SelectboxColumn(
+                    t("calendars.col_clock"), options=list(CLOCKS), required=True,
+                    format_func=lambda c: t(f"clock.{c}"),
+                ),
+            },
+        )  # fmt: skip
+    return EditorTables(calendars=calendars, hours=hours, days=days, teams=teams, clocks=clocks)
+
+
+def _save(context: PageContext, t: Translator, engine, edited: EditorTables) -> None:
+    """Validate everything, then write the setup, its audit record and a new data version in one
+    transaction; or show every problem and write nothing."""
+    setup, labels, problems = setup_from_tables(edited)
+    with engine.connect() as conn:
+        teams = set(dataset(context.settings.db_url, context.version).team_names)
+        priorities = set(conn.scalars(sa.select(SlaPolicy.priority)))
+    problems += saving_problems(setup, teams=teams, priorities=priorities)
+    try:
+        if problems:
+            raise CalendarSetupError(problems)
+        with engine.begin() as conn:  # the setup, its audit record and the new version, or nothing
+            version = write_calendar_setup(conn, setup, day_labels=labels)
+            store.write_audit(
+                conn, now=datetime.now(UTC), action="calendars", username=context.user.username,
+                client=auth.client_id(), data_version=version,
+                calendars=[c.calendar_id for c in setup.calendars],
+                team_calendars=dict(setup.team_calendars), sla_clocks=dict(setup.sla_clocks),
+            )  # fmt: skip
+    except CalendarSetupError as exc:
+        listed = "\n".join(f"- {markdown_plain(p.translated(t, t.has))}" for p in exc.problems)
+        st.error(
+            f"{t('calendars.not_saved', count=len(exc.problems))}\n\n{listed}", icon=":material/event_busy:"
+        )
+        return
+    st.session_state[SAVED_KEY] = version
+    st.rerun()

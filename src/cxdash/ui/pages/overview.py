@@ -1,20 +1,23 @@
 """The Overview page (PRODUCT.md view 1): KPI cards against target, previous period and last year;
 trend charts with annotations; a data-quality summary."""
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
 from cxdash.auth.roles import NO_TEAM
+from cxdash.business_hours import Clock
 from cxdash.charts.trends import TrendLabels, kpi_trend_line
 from cxdash.i18n import Translator
-from cxdash.metrics.kpis import KPI_BY_NAME
+from cxdash.metrics.kpis import DURATION_KPIS, KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
 from cxdash.plain_text import markdown_plain
 from cxdash.ui.loaders import OverviewData, dataset, overview_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
-from cxdash.ui.widgets import chart_with_table, empty_state, kpi_card
+from cxdash.ui.widgets import chart_with_table, clock_control, clock_label, empty_state, kpi_card
 from cxdash.views.overview import KPI_GROUPS, KpiCard
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
@@ -37,12 +40,14 @@ def _scope_text(t: Translator, scope: Scope, teams: dict[str, str]) -> str:
     return " / ".join(p for p in parts if p) or t("overview.scope_all")
 
 
-def _help(t: Translator, card: KpiCard, context: PageContext) -> str:
+def _help(t: Translator, card: KpiCard, context: PageContext, clock: Clock) -> str:
     definition = t(
         f"kpi.{card.name}.help",
         threshold=context.options.csat_threshold,
         window=context.options.churn_window_days,
     )
+    if card.name in DURATION_KPIS:
+        definition += f" {t(f'clock.{clock}_help')}"
     target = (
         t("overview.no_target")
         if card.target is None
@@ -55,11 +60,14 @@ def _render(context: PageContext, t: Translator) -> None:
     config = context.settings
     url, tz = config.db_url, config.display_tz
     granularity = remembered_value("trend_kind", t, "quarter")
+    st.title(t("overview.title"))
+    clock = clock_control(t, default=context.options.clock)
+    # The clock is part of the options, so of the cache key of everything computed from them.
+    context = replace(context, options=replace(context.options, clock=clock))
     data: OverviewData = overview_data(
         url, context.version, context.period, granularity, context.scope, context.options, tz, context.user
     )
     teams = dataset(url, context.version).team_names
-    st.title(t("overview.title"))
     st.caption(
         t(
             "overview.caption",
@@ -86,7 +94,10 @@ def _render(context: PageContext, t: Translator) -> None:
         for i, name in enumerate(names):
             with columns[i % 4]:
                 sparkline = data.series.filter(pl.col("kpi") == name)["value"].to_list()
-                kpi_card(t, cards[name], sparkline, help_text=_help(t, cards[name], context))
+                kpi_card(
+                    t, cards[name], sparkline, help_text=_help(t, cards[name], context, clock),
+                    clock=clock if name in DURATION_KPIS else None,
+                )  # fmt: skip
     _trends(context, t, data)
     _quality(t, data)
 
@@ -124,8 +135,12 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
     kind = remembered_value("trend_kind", t, "quarter")
     cards = {card.name: card for card in data.cards}
     columns = st.columns(2)
+    clock = context.options.clock
     for i, name in enumerate(chosen):
         spec = KPI_BY_NAME[name]
+        label = t(f"kpi.{name}.label")
+        if name in DURATION_KPIS:  # title, axis, table column and file say which clock
+            label = clock_label(t, label, clock)
         running_mark = f" ({t('overview.running_short')})"
         series = data.series.filter(pl.col("kpi") == name).with_columns(
             (
@@ -139,9 +154,9 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             .alias("note"),
         )
         labels = TrendLabels(
-            title=t(f"kpi.{name}.label"),
+            title=label,
             period=t("chart.period"),
-            value=t(f"kpi.{name}.label"),
+            value=label,
             n=t("chart.n"),
             target=t("chart.target"),
             annotation=t("chart.annotation"),
@@ -152,13 +167,14 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
         )  # fmt: skip
         table = series.select(
             pl.col("period_label").alias(t("chart.period")),
-            pl.col("value").alias(t(f"kpi.{name}.label")),
+            pl.col("value").alias(label),
             pl.col("n").alias(t("chart.n")),
             pl.col("note").alias(t("chart.note")),
         )
+        suffix = f"_{clock}" if name in DURATION_KPIS else ""
         with columns[i % 2]:
             chart_with_table(
-                fig, table, t=t, key=f"trend_{name}", file_name=f"cxdash_{name}_{kind}.csv",
+                fig, table, t=t, key=f"trend_{name}", file_name=f"cxdash_{name}_{kind}{suffix}.csv",
                 record=export_record(context, f"overview.trend.{name}"),
             )  # fmt: skip
 
