@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from cxdash.auth.demo import create_demo_users
+from cxdash.db.engine import make_engine
+from cxdash.db.version import read_data_version
 from cxdash.demo.generator import DemoConfig, generate
 from cxdash.demo.staffing import demo_setup
 from cxdash.demo.writer import write_tables
@@ -15,6 +17,15 @@ SMALL = DemoConfig(scale="small", seed=7, end_date=date(2026, 11, 15), locale="z
 MEDIUM = DemoConfig(scale="medium", seed=11, end_date=date(2026, 11, 15), locale="zh_CN")
 IN_CI = os.environ.get("CXDASH_CI") == "1"
 PG_URL = os.environ.get("CXDASH_TEST_PG_URL", "")
+
+
+def data_version_of(url: str) -> int:
+    """The data version of the database at `url`, read with a short-lived engine."""
+    engine = make_engine(url)
+    try:
+        return read_data_version(engine)
+    finally:
+        engine.dispose()
 
 
 def need(condition: bool, reason: str) -> None:

@@ -21,10 +21,10 @@ from cxdash.db.calendars import (
 )
 from cxdash.db.engine import check_schema, dispose_engines, make_engine
 from cxdash.db.schema import SCHEMA_VERSION
-from cxdash.db.version import read_data_version
 from cxdash.errors import DatabaseError
 from cxdash.load import read_frames, read_span
 from cxdash.metrics.kpis import DURATION_KPIS
+from tests.conftest import data_version_of
 
 CALENDAR_TABLES = ("app_calendar_hours", "app_calendar_days", "app_calendar_teams", "app_sla_clocks",
                    "app_calendars")  # fmt: skip
@@ -81,14 +81,6 @@ def read(url: str) -> tuple[CalendarSetup, dict]:
         engine.dispose()
 
 
-def version(url: str) -> int:
-    engine = make_engine(url)
-    try:
-        return read_data_version(engine)
-    finally:
-        engine.dispose()
-
-
 def reset(url: str) -> None:
     """Back to no stored setup (PostgreSQL's database is shared by the tests of a module)."""
     engine = make_engine(url)
@@ -107,9 +99,9 @@ def test_without_a_stored_setup_the_default_applies(url):
 
 def test_a_setup_round_trips_and_moves_the_data_version(url):
     reset(url)
-    before = version(url)
+    before = data_version_of(url)
     assert write(url, SETUP, day_labels=LABELS) == before + 1
-    assert version(url) == before + 1
+    assert data_version_of(url) == before + 1
     setup, labels = read(url)
     assert setup == SETUP
     assert labels == LABELS
@@ -120,7 +112,7 @@ def test_a_setup_round_trips_and_moves_the_data_version(url):
 def test_a_rejected_setup_writes_nothing(url):
     reset(url)
     write(url, SETUP, day_labels=LABELS)
-    before = version(url)
+    before = data_version_of(url)
     with pytest.raises(CalendarSetupError) as info:
         write(url, INVALID)
     assert {p.key for p in info.value.problems} == {
@@ -129,12 +121,12 @@ def test_a_rejected_setup_writes_nothing(url):
     }  # fmt: skip
     assert "Mars/Olympus" in str(info.value)
     assert read(url) == (SETUP, LABELS)
-    assert version(url) == before
+    assert data_version_of(url) == before
 
 
 def test_the_write_is_part_of_the_callers_transaction(url):
     reset(url)
-    before = version(url)
+    before = data_version_of(url)
     engine = make_engine(url)
     try:
         with pytest.raises(RuntimeError), engine.begin() as conn:
@@ -143,7 +135,7 @@ def test_the_write_is_part_of_the_callers_transaction(url):
     finally:
         engine.dispose()
     assert read(url) == (DEFAULT_SETUP, {})
-    assert version(url) == before
+    assert data_version_of(url) == before
 
 
 def test_frames_carry_the_stored_setup(url):
@@ -227,7 +219,7 @@ def make_v3(url: str, dialect: str) -> None:
 def test_a_version_3_database_is_upgraded_in_place(request, capsys, dialect):
     url = request.getfixturevalue("lite" if dialect == "sqlite" else "pg_db")
     assert SCHEMA_VERSION == 4
-    before = version(url)
+    before = data_version_of(url)
     make_v3(url, dialect)
     with pytest.raises(DatabaseError, match="older") as info:
         check_schema(make_engine(url))
@@ -237,7 +229,7 @@ def test_a_version_3_database_is_upgraded_in_place(request, capsys, dialect):
     check_schema(make_engine(url))
     assert set(CALENDAR_TABLES) <= set(sa.inspect(make_engine(url)).get_table_names())
     assert read(url) == (DEFAULT_SETUP, {})  # empty tables: the default calendar
-    assert version(url) == before  # the data did not change
+    assert data_version_of(url) == before  # the data did not change
     write(url, SETUP)
     assert read(url)[0] == SETUP
     assert main(["kpis", "--db", url, "--period", "2026Q3", "--clock", "business"]) == 0

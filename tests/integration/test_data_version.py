@@ -30,6 +30,7 @@ from cxdash.db.version import (
 from cxdash.demo.writer import write_tables
 from cxdash.errors import DatabaseError
 from cxdash.snapshot import read_tables_snapshot, snapshot_dir
+from tests.conftest import data_version_of
 
 # Changes made by hand, outside cxdash: each must move the version.
 HAND_WRITES = {
@@ -39,14 +40,6 @@ HAND_WRITES = {
     "WHERE customer_id = (SELECT min(customer_id) FROM customers)",
     "delete": "DELETE FROM surveys WHERE survey_id = (SELECT min(survey_id) FROM surveys)",
 }
-
-
-def version(url: str) -> int:
-    engine = make_engine(url)
-    try:
-        return read_data_version(engine)
-    finally:
-        engine.dispose()
 
 
 def triggers(url: str) -> set[str]:
@@ -91,41 +84,41 @@ def by_hand_sqlite(url: str, sql: str) -> None:
 
 
 def test_the_demo_writer_leaves_a_version_and_every_trigger(lite, small_frames, tmp_path):
-    assert version(lite) >= 1
+    assert data_version_of(lite) >= 1
     assert triggers(lite) == set(BUSINESS_TABLES)
-    before = version(lite)
+    before = data_version_of(lite)
     write_tables(lite, small_frames, force=True)  # a new database replaces the file
-    assert version(lite) == before + 1  # never the replaced database's version
+    assert data_version_of(lite) == before + 1  # never the replaced database's version
     assert triggers(lite) == set(BUSINESS_TABLES)
 
 
 @pytest.mark.parametrize("sql", HAND_WRITES.values(), ids=HAND_WRITES.keys())
 def test_a_change_made_by_hand_moves_the_version_sqlite(lite, sql):
-    before = version(lite)
+    before = data_version_of(lite)
     by_hand_sqlite(lite, sql)
-    assert version(lite) > before
+    assert data_version_of(lite) > before
 
 
 def test_a_rolled_back_change_leaves_the_version_sqlite(lite):
-    before = version(lite)
+    before = data_version_of(lite)
     conn = sqlite3.connect(lite.removeprefix("sqlite:///"))
     conn.execute(HAND_WRITES["update one row"])  # small: a big one would lock readers out (no WAL)
-    assert version(lite) == before  # another connection: not committed yet
+    assert data_version_of(lite) == before  # another connection: not committed yet
     conn.rollback()
     conn.close()
-    assert version(lite) == before
+    assert data_version_of(lite) == before
 
 
 def test_the_apps_own_writes_leave_the_version_sqlite(lite):
-    before = version(lite)
+    before = data_version_of(lite)
     login(lite)
-    assert version(lite) == before
+    assert data_version_of(lite) == before
 
 
 def test_refresh_moves_the_version(lite, capsys):
-    before = version(lite)
+    before = data_version_of(lite)
     assert main(["refresh", "--db", lite]) == 0
-    assert version(lite) == before + 1
+    assert data_version_of(lite) == before + 1
     assert str(before + 1) in capsys.readouterr().out
 
 
@@ -145,17 +138,17 @@ def make_older_sqlite(url: str) -> None:
 
 def test_upgrading_an_older_database_installs_the_counter_and_triggers(lite, capsys):
     make_older_sqlite(lite)
-    assert triggers(lite) == set() and version(lite) == 0
+    assert triggers(lite) == set() and data_version_of(lite) == 0
     with pytest.raises(DatabaseError, match="older"):
         check_schema(make_engine(lite))
     assert main(["init-db", "--db", lite]) == 0
     assert "Upgraded" in capsys.readouterr().out
-    assert triggers(lite) == set(BUSINESS_TABLES) and version(lite) == 1
+    assert triggers(lite) == set(BUSINESS_TABLES) and data_version_of(lite) == 1
     check_schema(make_engine(lite))
     upgrade_schema(make_engine(lite))  # idempotent
-    assert triggers(lite) == set(BUSINESS_TABLES) and version(lite) == 1
+    assert triggers(lite) == set(BUSINESS_TABLES) and data_version_of(lite) == 1
     by_hand_sqlite(lite, HAND_WRITES["update in place"])
-    assert version(lite) > 1
+    assert data_version_of(lite) > 1
 
 
 def test_a_business_table_that_is_a_view_gets_no_trigger(tmp_path):
@@ -175,17 +168,17 @@ def test_a_business_table_that_is_a_view_gets_no_trigger(tmp_path):
 
 
 def test_bump_happens_inside_the_callers_transaction(lite):
-    before = version(lite)
+    before = data_version_of(lite)
     engine = make_engine(lite)
     with pytest.raises(RuntimeError), engine.begin() as conn:
         assert bump_data_version(conn) == before + 1
         raise RuntimeError
-    assert version(lite) == before
+    assert data_version_of(lite) == before
     engine.dispose()
 
 
 def test_snapshots_of_an_old_version_are_gone_after_the_version_moves(lite):
-    first = version(lite)
+    first = data_version_of(lite)
     customers = read_tables_snapshot(lite, {"customers": None, "teams": None}, version=first)["customers"]
     erased = customers["customer_id"].min()
     folder = snapshot_dir(lite)
@@ -194,7 +187,7 @@ def test_snapshots_of_an_old_version_are_gone_after_the_version_moves(lite):
         conn.execute("DELETE FROM surveys WHERE customer_id = ?", (erased,))
         conn.execute("DELETE FROM loyalty_ledger WHERE customer_id = ?", (erased,))
         conn.execute("DELETE FROM customers WHERE customer_id = ?", (erased,))
-    second = version(lite)
+    second = data_version_of(lite)
     assert second > first
     read_tables_snapshot(lite, {"teams": None}, version=second)  # not the customers table
     names = [p.name for p in folder.iterdir()]
@@ -230,10 +223,10 @@ def by_hand_pg(url: str, sql: str) -> None:
 
 @pytest.mark.postgres
 def test_the_demo_writer_leaves_a_version_and_every_trigger_postgres(pg_db, small_frames):
-    before = version(pg_db)
+    before = data_version_of(pg_db)
     assert before >= 1 and triggers(pg_db) == set(BUSINESS_TABLES)
     write_tables(pg_db, small_frames, force=True)
-    assert version(pg_db) == before + 1
+    assert data_version_of(pg_db) == before + 1
     assert triggers(pg_db) == set(BUSINESS_TABLES)
 
 
@@ -242,41 +235,41 @@ def test_the_demo_writer_leaves_a_version_and_every_trigger_postgres(pg_db, smal
     "sql", [*HAND_WRITES.values(), "TRUNCATE annotations"], ids=[*HAND_WRITES.keys(), "truncate"]
 )
 def test_a_change_made_by_hand_moves_the_version_postgres(pg_db, sql):
-    before = version(pg_db)
+    before = data_version_of(pg_db)
     by_hand_pg(pg_db, sql)
-    assert version(pg_db) == before + 1  # one statement, one bump
+    assert data_version_of(pg_db) == before + 1  # one statement, one bump
 
 
 @pytest.mark.postgres
 def test_the_new_version_is_seen_exactly_when_the_data_is_postgres(pg_db):
-    before = version(pg_db)
+    before = data_version_of(pg_db)
     engine = sa.create_engine(pg_db)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text(HAND_WRITES["update one row"]))
-            assert version(pg_db) == before  # not committed yet
+            assert data_version_of(pg_db) == before  # not committed yet
             conn.rollback()
-        assert version(pg_db) == before
+        assert data_version_of(pg_db) == before
         with engine.connect() as conn:
             conn.execute(sa.text(HAND_WRITES["update one row"]))
             conn.commit()
-        assert version(pg_db) == before + 1
+        assert data_version_of(pg_db) == before + 1
     finally:
         engine.dispose()
 
 
 @pytest.mark.postgres
 def test_the_apps_own_writes_leave_the_version_postgres(pg_db):
-    before = version(pg_db)
+    before = data_version_of(pg_db)
     login(pg_db)
-    assert version(pg_db) == before
+    assert data_version_of(pg_db) == before
 
 
 @pytest.mark.postgres
 def test_refresh_moves_the_version_postgres(pg_db, capsys):
-    before = version(pg_db)
+    before = data_version_of(pg_db)
     assert main(["refresh", "--db", pg_db]) == 0
-    assert version(pg_db) == before + 1
+    assert data_version_of(pg_db) == before + 1
 
 
 @pytest.mark.postgres
@@ -285,11 +278,11 @@ def test_upgrading_an_older_database_installs_the_counter_and_triggers_postgres(
         by_hand_pg(pg_db, f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON {table}")
     by_hand_pg(pg_db, "DELETE FROM app_meta WHERE key = 'data_version'")
     by_hand_pg(pg_db, f"UPDATE app_meta SET value = '{SCHEMA_VERSION - 1}' WHERE key = 'schema_version'")
-    assert triggers(pg_db) == set() and version(pg_db) == 0
+    assert triggers(pg_db) == set() and data_version_of(pg_db) == 0
     assert main(["init-db", "--db", pg_db]) == 0
     assert "Upgraded" in capsys.readouterr().out
-    assert triggers(pg_db) == set(BUSINESS_TABLES) and version(pg_db) == 1
+    assert triggers(pg_db) == set(BUSINESS_TABLES) and data_version_of(pg_db) == 1
     upgrade_schema(make_engine(pg_db))  # idempotent
-    assert triggers(pg_db) == set(BUSINESS_TABLES) and version(pg_db) == 1
+    assert triggers(pg_db) == set(BUSINESS_TABLES) and data_version_of(pg_db) == 1
     by_hand_pg(pg_db, HAND_WRITES["update in place"])
-    assert version(pg_db) == 2
+    assert data_version_of(pg_db) == 2

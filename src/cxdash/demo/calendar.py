@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from cxdash.demo.arrays import to_datetime
 from cxdash.periods import Period, local_midnight_utc, period_containing
 
 HOUR = 3600
@@ -53,7 +54,7 @@ class Timeline:
 
     def epoch(self, day: date) -> int:
         """Local midnight of `day` as UTC epoch seconds."""
-        return int(local_midnight_utc(day, self.tz).timestamp())
+        return timeline_day(day, self.tz)
 
     @property
     def hours(self) -> int:
@@ -130,23 +131,18 @@ def hourly_intensity(
     return hour_weights[hours_of_day] * weekday_weights[weekdays] * _seasonal_factor(local.dt.date()) * growth
 
 
+def _local(timeline: Timeline, instants: np.ndarray) -> pl.Series:
+    return to_datetime(instants).dt.convert_time_zone(timeline.tz)
+
+
 def season_at(timeline: Timeline, instants: np.ndarray) -> np.ndarray:
     """The shopping-calendar multiplier of each instant's local day (busy days load the service desk)."""
-    local = (
-        (pl.Series(instants, dtype=pl.Int64) * 1_000_000)
-        .cast(pl.Datetime("us", "UTC"))
-        .dt.convert_time_zone(timeline.tz)
-    )
-    return _seasonal_factor(local.dt.date())
+    return _seasonal_factor(_local(timeline, instants).dt.date())
 
 
 def local_hour_weekday(timeline: Timeline, instants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(local hour 0–23, weekday 0 = Monday) of epoch-second instants."""
-    local = (
-        (pl.Series(instants, dtype=pl.Int64) * 1_000_000)
-        .cast(pl.Datetime("us", "UTC"))
-        .dt.convert_time_zone(timeline.tz)
-    )
+    local = _local(timeline, instants)
     return local.dt.hour().cast(pl.Int64).to_numpy(), local.dt.weekday().cast(pl.Int64).to_numpy() - 1
 
 

@@ -122,9 +122,8 @@ def _after_working(
     working: WorkingHours, team: np.ndarray, start: np.ndarray, seconds: np.ndarray
 ) -> np.ndarray:
     """Epoch seconds when `seconds` of the team's working time have passed after `start`."""
-    index = np.array([working.calendar_index(t) for t in np.unique(team)])[
-        np.unique(team, return_inverse=True)[1]
-    ]
+    teams, row_team = np.unique(team, return_inverse=True)
+    index = np.array([working.calendar_index(t) for t in teams])[row_team]
     done_us = add_business_seconds(working, index, start.astype(np.int64) * 1_000_000, seconds.astype(float))
     return done_us // 1_000_000
 

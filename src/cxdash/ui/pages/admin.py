@@ -239,100 +239,67 @@ def _business_hours(context: PageContext, t: Translator, engine) -> None:
         _save(context, t, engine, edited)
 
 
-def _editors(t: Translator, shown: EditorTables, version: str) -> EditorTables:
-    lang = t.lang
+def _editor(
+    t: Translator, name: str, frame: pl.DataFrame, version: str, columns: dict, *, fixed: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """One titled editor of the setup: rows can be added and removed unless some columns are `fixed`
+    (then the rows are given and those columns are read-only)."""
+    st.subheader(t(f"calendars.{name}"))
+    st.caption(t(f"calendars.{name}_help"))
+    return st.data_editor(
+        frame,
+        key=editor_key(name, version, t.lang),
+        num_rows="fixed" if fixed else "dynamic",
+        hide_index=True,
+        width="stretch",
+        disabled=list(fixed),
+        column_config=columns,
+    )
 
+
+def _editors(t: Translator, shown: EditorTables, version: str) -> EditorTables:
     def text(key: str, **kwargs) -> st.column_config.Column:
         return st.column_config.TextColumn(t(f"calendars.col_{key}"), **kwargs)
 
-    st.subheader(t("calendars.calendars"))
-    st.caption(t("calendars.calendars_help"))
-    calendars = st.data_editor(
-        shown.calendars,
-        key=editor_key("calendars", version, lang),
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "calendar_id": text("calendar_id", required=True),
-            "name": text("name"),
-            "timezone": text("timezone", default="Asia/Shanghai", help=t("calendars.timezone_help")),
-            "public_holidays": st.column_config.SelectboxColumn(
-                t("calendars.col_public_holidays"), options=["CN"], default="CN",
-                help=t("calendars.public_holidays_help"),
-            ),
-        },
-    )  # fmt: skip
-    st.subheader(t("calendars.hours"))
-    st.caption(t("calendars.hours_help"))
-    hours = st.data_editor(
-        shown.hours,
-        key=editor_key("hours", version, lang),
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "calendar_id": text("calendar_id", required=True),
-            "weekday": st.column_config.SelectboxColumn(
-                t("calendars.col_weekday"), options=list(WEEKDAYS), required=True,
-                format_func=lambda d: t(f"calendars.weekday_{d}"),
-            ),
-            "opens": text("opens", required=True, default="09:00"),
-            "closes": text("closes", required=True, default="18:00"),
-        },
-    )  # fmt: skip
-    st.subheader(t("calendars.days"))
-    st.caption(t("calendars.days_help"))
-    days = st.data_editor(
-        shown.days,
-        key=editor_key("days", version, lang),
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "calendar_id": text("calendar_id", required=True),
-            "on_date": st.column_config.DateColumn(
-                t("calendars.col_on_date"), required=True, format="YYYY-MM-DD"
-            ),
-            "working": st.column_config.CheckboxColumn(t("calendars.col_working"), default=False),
-            "label": text("label"),
-        },
-    )  # fmt: skip
+    calendars = _editor(t, "calendars", shown.calendars, version, {
+        "calendar_id": text("calendar_id", required=True),
+        "name": text("name"),
+        "timezone": text("timezone", default="Asia/Shanghai", help=t("calendars.timezone_help")),
+        "public_holidays": st.column_config.SelectboxColumn(
+            t("calendars.col_public_holidays"), options=["CN"], default="CN",
+            help=t("calendars.public_holidays_help"),
+        ),
+    })  # fmt: skip
+    hours = _editor(t, "hours", shown.hours, version, {
+        "calendar_id": text("calendar_id", required=True),
+        "weekday": st.column_config.SelectboxColumn(
+            t("calendars.col_weekday"), options=list(WEEKDAYS), required=True,
+            format_func=lambda d: t(f"calendars.weekday_{d}"),
+        ),
+        "opens": text("opens", required=True, default="09:00"),
+        "closes": text("closes", required=True, default="18:00"),
+    })  # fmt: skip
+    days = _editor(t, "days", shown.days, version, {
+        "calendar_id": text("calendar_id", required=True),
+        "on_date": st.column_config.DateColumn(
+            t("calendars.col_on_date"), required=True, format="YYYY-MM-DD"
+        ),
+        "working": st.column_config.CheckboxColumn(t("calendars.col_working"), default=False),
+        "label": text("label"),
+    })  # fmt: skip
     left, right = st.columns(2)
     with left:
-        st.subheader(t("calendars.teams"))
-        st.caption(t("calendars.teams_help"))
-        teams = st.data_editor(
-            shown.teams,
-            key=editor_key("teams", version, lang),
-            num_rows="fixed",
-            hide_index=True,
-            width="stretch",
-            disabled=["team_id", "team_name"],
-            column_config={
-                "team_id": text("team_id"),
-                "team_name": text("team_name"),
-                "calendar_id": text("calendar_id"),
-            },
-        )
+        teams = _editor(t, "teams", shown.teams, version, {
+            "team_id": text("team_id"), "team_name": text("team_name"), "calendar_id": text("calendar_id"),
+        }, fixed=("team_id", "team_name"))  # fmt: skip
     with right:
-        st.subheader(t("calendars.clocks"))
-        st.caption(t("calendars.clocks_help"))
-        clocks = st.data_editor(
-            shown.clocks,
-            key=editor_key("clocks", version, lang),
-            num_rows="fixed",
-            hide_index=True,
-            width="stretch",
-            disabled=["priority"],
-            column_config={
-                "priority": text("priority"),
-                "clock": st.column_config.SelectboxColumn(
-                    t("calendars.col_clock"), options=list(CLOCKS), required=True,
-                    format_func=lambda c: t(f"clock.{c}"),
-                ),
-            },
-        )  # fmt: skip
+        clocks = _editor(t, "clocks", shown.clocks, version, {
+            "priority": text("priority"),
+            "clock": st.column_config.SelectboxColumn(
+                t("calendars.col_clock"), options=list(CLOCKS), required=True,
+                format_func=lambda c: t(f"clock.{c}"),
+            ),
+        }, fixed=("priority",))  # fmt: skip
     return EditorTables(calendars=calendars, hours=hours, days=days, teams=teams, clocks=clocks)
 
 
