@@ -51,7 +51,7 @@ def medium_frames():
 def small_db(tmp_path_factory, small_frames) -> str:
     """The small demo as `python -m cxdash demo` writes it, with its demo accounts."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'small.db'}"
-    write_tables(url, small_frames, force=False, calendars=demo_setup(SMALL.tz))
+    write_tables(url, small_frames, force=False, calendars=demo_setup(SMALL.tz, SMALL.locale))
     create_demo_users(url, now=datetime.now(UTC))
     return url
 
@@ -70,5 +70,5 @@ def _reachable(url: str) -> bool:
 def pg_db(small_frames):
     """The small demo written to the PostgreSQL test database (each module starts from it afresh)."""
     need(_reachable(PG_URL), f"no PostgreSQL at CXDASH_TEST_PG_URL={PG_URL!r}")
-    write_tables(PG_URL, small_frames, force=True, calendars=demo_setup(SMALL.tz))
+    write_tables(PG_URL, small_frames, force=True, calendars=demo_setup(SMALL.tz, SMALL.locale))
     return PG_URL

@@ -193,7 +193,7 @@ def run_demo(args: argparse.Namespace) -> int:
     frames = generate(config, progress=_progress)
     # An existing database without any table holds nothing to lose: --if-missing fills it.
     force = args.force or (args.if_missing and existing is None)
-    write_tables(url, frames, force=force, calendars=demo_setup(config.tz), progress=_progress)
+    write_tables(url, frames, force=force, calendars=demo_setup(config.tz, config.locale), progress=_progress)
     create_demo_users(url, now=datetime.now(UTC))
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in frames.items() if frame.height > 100)
     print(f"Demo database ready at {url} in {time.perf_counter() - started:.1f} s: {counts}.")

@@ -167,7 +167,7 @@ def generate(config: DemoConfig, progress: Callable[[str], None] = lambda _: Non
     progress(f"{spec.orders:,} orders")
     orders = build_orders(rng, timeline, order_rhythm, customers, spec.orders)
     progress(f"{spec.tickets:,} tickets")
-    setup = demo_setup(config.tz)
+    setup = demo_setup(config.tz, config.locale)
     working = compile_working_hours(
         setup,
         first_day=timeline.quarters[0].start_date - timedelta(days=1),

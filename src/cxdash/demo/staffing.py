@@ -20,7 +20,23 @@ def _calendar(
     )
 
 
-def demo_setup(tz: str) -> CalendarSetup:
+CALENDAR_NAMES = {
+    "zh_CN": {
+        "office": "办公时间 09–18",
+        "phone": "电话热线 每天 08–22",
+        "online": "在线服务 每天 08–24",
+        "complaints": "投诉处理 周一至周六 09–18",
+    },
+    "en_US": {
+        "office": "Office hours 09–18",
+        "phone": "Phone line 08–22, every day",
+        "online": "Online service 08–24, every day",
+        "complaints": "Complaints desk Mon–Sat 09–18",
+    },
+}
+
+
+def demo_setup(tz: str, locale: str = "zh_CN") -> CalendarSetup:
     """The demo company's calendars: office hours by default, longer hours on the front lines.
 
     Phone and chat are staffed every day including public holidays; the back-office teams work office
@@ -28,11 +44,12 @@ def demo_setup(tz: str) -> CalendarSetup:
     also works on Saturdays. Urgent tickets are handled by an on-call rota, so the urgent SLA is measured
     on the calendar clock.
     """
+    names = CALENDAR_NAMES[locale]
     calendars = (
-        _calendar("office", "Office hours 09–18", WEEKDAYS, 9, 18, holidays=True, tz=tz),
-        _calendar("phone", "Phone line 08–22, every day", EVERY_DAY, 8, 22, holidays=False, tz=tz),
-        _calendar("online", "Online service 08–24, every day", EVERY_DAY, 8, 24, holidays=False, tz=tz),
-        _calendar("complaints", "Complaints desk Mon–Sat 09–18", (*WEEKDAYS, 6), 9, 18, holidays=True, tz=tz),
+        _calendar("office", names["office"], WEEKDAYS, 9, 18, holidays=True, tz=tz),
+        _calendar("phone", names["phone"], EVERY_DAY, 8, 22, holidays=False, tz=tz),
+        _calendar("online", names["online"], EVERY_DAY, 8, 24, holidays=False, tz=tz),
+        _calendar("complaints", names["complaints"], (*WEEKDAYS, 6), 9, 18, holidays=True, tz=tz),
     )
     return CalendarSetup(
         calendars=calendars,
