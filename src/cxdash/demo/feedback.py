@@ -154,6 +154,11 @@ def build_ticket_surveys(
     return pl.concat([csat, ces], how="diagonal")
 
 
+NPS_RATE = 0.09  # share of customers asked for an NPS each quarter
+KEY_ACCOUNTS = 0.9  # value percentile from which a customer is a key account
+KEY_ACCOUNT_NPS_RATE = 0.25
+
+
 def build_nps_surveys(
     rng: np.random.Generator,
     timeline: Timeline,
@@ -164,7 +169,9 @@ def build_nps_surveys(
     locale: str,
     stories: SurveyStories,
 ) -> pl.DataFrame:
-    """Each quarter, 6% of the customers who have bought are asked how likely they are to recommend us.
+    """Each quarter, 9% of the customers who have bought are asked how likely they are to recommend us,
+    and 25% of the most valuable tenth (key accounts are surveyed more often, so that a quarter's NPS of
+    the top tiers rests on enough answers).
 
     `unresolved_at` is, per customer row, when they were left with an unresolved complaint (or +inf).
     """
@@ -176,8 +183,9 @@ def build_nps_surveys(
             quarter.start(timeline.tz).timestamp(),
             min(quarter.end(timeline.tz).timestamp(), timeline.end),
         )
-        eligible = np.flatnonzero((customers.propensity > 0) & (customers.signup < q_start))
-        chosen = np.sort(rng.choice(eligible, size=int(len(eligible) * 0.09), replace=False))
+        eligible = (customers.propensity > 0) & (customers.signup < q_start)
+        rate = np.where(value_pct >= KEY_ACCOUNTS, KEY_ACCOUNT_NPS_RATE, NPS_RATE)
+        chosen = np.flatnonzero(eligible & (rng.random(len(value)) < rate))
         m = len(chosen)
         sent = sampler.draw(rng, np.full(m, q_start), np.full(m, q_end))
         responded = sent + np.exp(rng.normal(np.log(DAY), 1.0, m)).astype(np.int64)
