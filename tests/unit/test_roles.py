@@ -25,12 +25,12 @@ def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
 @pytest.mark.parametrize(
     ("roles", "pages"),
     [
-        (["admin"], ["overview", "admin"]),
-        (["manager"], ["overview"]),
-        (["team_lead"], ["overview"]),
-        (["analyst"], ["overview"]),
-        (["viewer"], ["overview"]),
-        (["viewer", "admin"], ["overview", "admin"]),  # the union, in navigation order
+        (["admin"], ["overview", "satisfaction", "admin"]),
+        (["manager"], ["overview", "satisfaction"]),
+        (["team_lead"], ["overview", "satisfaction"]),
+        (["analyst"], ["overview", "satisfaction"]),
+        (["viewer"], ["overview", "satisfaction"]),
+        (["viewer", "admin"], ["overview", "satisfaction", "admin"]),  # the union, in navigation order
         (["root"], []),
         ([], []),
     ],

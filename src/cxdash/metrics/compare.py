@@ -155,10 +155,10 @@ class ComparedPeriods:
     extra: dict[str, PeriodResult]
 
     def kpis(self, targets: dict[str, float] | None = None) -> list[KpiComparison]:
-        """Every headline KPI, in HEADLINE_KPIS order."""
+        """Every headline KPI computed, in HEADLINE_KPIS order."""
         targets = targets or {}
         rows = []
-        for spec in HEADLINE_KPIS:
+        for spec in (spec for spec in HEADLINE_KPIS if spec.name in self.current.kpis):
             value = self.current.kpis[spec.name]
             target = targets.get(spec.name)
             rows.append(
@@ -182,15 +182,17 @@ def compare_periods(
     tz: str,
     options: KpiOptions,
     extra_periods: Sequence[Period] = (),
+    names: Sequence[str] | None = None,
 ) -> ComparedPeriods:
-    """Every headline KPI of the period, the one before, the same one last year and `extra_periods`,
-    in one parallel collect (a period that repeats is computed once)."""
+    """Every headline KPI (or those `names`) of the period, the one before, the same one last year and
+    `extra_periods`, in one parallel collect (a period that repeats is computed once)."""
     compared = [period, period.previous(), period.same_last_year()]
     periods = list({p.label: p for p in [*compared, *extra_periods]}.values())
     windows = [Window.of(p, tz=tz, data_as_of=span.data_as_of) for p in periods]
+    values = headline_kpis_many(frames, windows, options, names=names)
     results = {
         p.label: PeriodResult(period=p, window=w, kpis=kpis)
-        for p, w, kpis in zip(periods, windows, headline_kpis_many(frames, windows, options), strict=True)
+        for p, w, kpis in zip(periods, windows, values, strict=True)
     }
 
     def with_data(p: Period) -> PeriodResult | None:

@@ -482,17 +482,21 @@ def headline_kpis(
 
 
 def headline_kpis_many(
-    frames: Frames, windows: Sequence[Window], options: KpiOptions = DEFAULT_OPTIONS
+    frames: Frames,
+    windows: Sequence[Window],
+    options: KpiOptions = DEFAULT_OPTIONS,
+    *,
+    names: Sequence[str] | None = None,
 ) -> list[dict[str, KpiValue]]:
-    """Every headline KPI for several periods, computed in one parallel collect."""
-    results = pl.collect_all([spec.compute(frames, w, options) for w in windows for spec in HEADLINE_KPIS])
-    per_window = len(HEADLINE_KPIS)
+    """Every headline KPI (or those `names`, in HEADLINE_KPIS order) for several periods, in one
+    parallel collect."""
+    specs = [spec for spec in HEADLINE_KPIS if names is None or spec.name in names]
+    results = pl.collect_all([spec.compute(frames, w, options) for w in windows for spec in specs])
+    per_window = len(specs)
     return [
         {
             spec.name: _kpi_value(result)
-            for spec, result in zip(
-                HEADLINE_KPIS, results[i * per_window : (i + 1) * per_window], strict=True
-            )
+            for spec, result in zip(specs, results[i * per_window : (i + 1) * per_window], strict=True)
         }
         for i in range(len(windows))
     ]

@@ -18,9 +18,23 @@ from cxdash.db.version import read_data_version
 from cxdash.errors import InputError
 from cxdash.load import Frames, read_frames, read_span
 from cxdash.metrics.kpis import KpiOptions
+from cxdash.metrics.satisfaction import CommentKind
 from cxdash.metrics.scope import Scope
+from cxdash.metrics.tiers import TierRules
 from cxdash.periods import DataSpan, Period, PeriodKind, periods_with_data
 from cxdash.views.overview import OverviewData, overview
+from cxdash.views.satisfaction import (
+    CommentView,
+    DriverView,
+    SatisfactionCards,
+    comment_view,
+    drill_rows,
+    driver_view,
+    rating_items,
+    satisfaction_breakdown,
+    satisfaction_cards,
+    satisfaction_trend,
+)
 
 
 def data_version(url: str) -> str:
@@ -96,6 +110,91 @@ def overview_data(
 ) -> OverviewData:
     """The Overview of one period, scope and user (roles and teams are in the cache key)."""
     span = dataset(url, version).span
-    trend_periods = periods_with_data(trend_kind, span, tz)[-8 if trend_kind == "quarter" else -24 :]
     frames = user_frames(url, version, user, scope)
-    return overview(frames, period, trend_periods, span=span, tz=tz, options=options, teams=scope.teams)
+    return overview(
+        frames,
+        period,
+        trend_periods(span, trend_kind, tz),
+        span=span,
+        tz=tz,
+        options=options,
+        teams=scope.teams,
+    )
+
+
+# The Satisfaction page: one cached entry per section, so a control redraws only its own section.
+USER_KEY = {User: lambda u: (u.roles, u.teams)}
+
+
+def trend_periods(span: DataSpan, kind: PeriodKind, tz: str) -> list[Period]:
+    """The periods a trend shows: the last 8 quarters or 24 months with data."""
+    return periods_with_data(kind, span, tz)[-8 if kind == "quarter" else -24 :]
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def satisfaction_cards_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> SatisfactionCards:
+    frames = user_frames(url, version, user, scope)
+    span = dataset(url, version).span
+    return satisfaction_cards(frames, period, span=span, tz=tz, options=options, teams=scope.teams)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def satisfaction_trend_data(
+    url: str, version: str, kind: PeriodKind, split: str | None, scope: Scope, options: KpiOptions,
+    tz: str, user: User, rules: TierRules,
+) -> pl.DataFrame:  # fmt: skip
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    periods = trend_periods(span, kind, tz)
+    return satisfaction_trend(frames, periods, kind=kind, split=split, span=span, tz=tz, options=options,
+                              rules=rules)  # fmt: skip
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def satisfaction_breakdown_data(
+    url: str, version: str, period: Period, dimension: str, scope: Scope, options: KpiOptions, tz: str,
+    user: User, rules: TierRules,
+) -> pl.DataFrame:  # fmt: skip
+    frames = user_frames(url, version, user, scope)
+    return satisfaction_breakdown(frames, period, dimension=dimension, span=dataset(url, version).span, tz=tz,
+                                  options=options, rules=rules)  # fmt: skip
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def rating_items_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    return rating_items(frames, period, span=dataset(url, version).span, tz=tz, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def driver_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> DriverView:
+    frames = user_frames(url, version, user, scope)
+    return driver_view(frames, period, span=dataset(url, version).span, tz=tz, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def comment_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User,
+    kind: CommentKind, scores: tuple[int, ...], weakest: str | None,
+) -> CommentView:  # fmt: skip
+    frames = user_frames(url, version, user, scope)
+    return comment_view(frames, period, span=dataset(url, version).span, tz=tz, options=options, kind=kind,
+                        scores=scores, weakest=weakest)  # fmt: skip
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def satisfaction_drill_data(
+    url: str, version: str, period: Period, scope: Scope, tz: str, user: User, rules: TierRules, *,
+    kpi: str, dimension: str | None, group: str | None, trend_kind: PeriodKind | None,
+    tier_period: Period | None,
+) -> pl.DataFrame:  # fmt: skip
+    frames = user_frames(url, version, user, scope)
+    span = dataset(url, version).span
+    return drill_rows(frames, period, kpi=kpi, dimension=dimension, group=group, span=span, tz=tz,
+                      rules=rules, trend_kind=trend_kind, tier_period=tier_period)  # fmt: skip

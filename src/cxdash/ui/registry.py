@@ -33,6 +33,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="satisfaction",
+        script="pages/satisfaction.py",
+        icon=":material/sentiment_satisfied:",
+        title_key="nav.satisfaction",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="admin",
         script="pages/admin.py",
         icon=":material/admin_panel_settings:",

@@ -372,5 +372,6 @@ def export_record(context: PageContext, view: str) -> ExportRecord:
             "period": context.period.label,
             "scope": context.scope.as_dict(),
             "clock": context.options.clock,
+            "csat_threshold": context.options.csat_threshold,
         },
     )

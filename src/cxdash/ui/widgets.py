@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import PurePath
-from typing import Final
+from typing import Any, Final
 
 import plotly.graph_objects as go
 import polars as pl
@@ -79,32 +79,53 @@ def _card_value(t: Translator, card: KpiCard) -> str:
     return t.kpi_value(card.value, card.unit) if card.n else t("overview.empty_kpi")
 
 
-def clock_control(t: Translator, *, default: Clock) -> Clock:
-    """Calendar or business hours for the durations on a page: the session's choice (a link's
-    `clock=` seeds it), else the setting `default`. Kept in the URL while it differs from the setting.
+def url_choice(
+    t: Translator, *, key: str, param: str, options: Sequence, default: object, label: str,
+    format_func: Callable[[Any], str], help_text: str,
+) -> Any:  # fmt: skip
+    """A page-wide choice kept for the session and, while it differs from the setting `default`, in the
+    URL (`param`): the session's choice, else a link's `param=`, else `default`.
 
-    The widget is keyed per language (its option texts change with it); the value lives under CLOCK_KEY,
-    so it survives page and language changes. A value that is not a clock falls back to `default`.
+    The widget is keyed per language (its option texts change with it); the value lives under `key`, so
+    it survives page and language changes. A value that is not an option falls back to `default`.
     """
-    widget_key = f"{CLOCK_KEY}__{t.lang}"
-    if st.session_state.get(widget_key) not in CLOCKS:
-        stored = st.session_state.get(CLOCK_KEY)
-        st.session_state[widget_key] = stored if stored in CLOCKS else default
-    clock: Clock = st.segmented_control(
-        t("clock.label"),
-        CLOCKS,
-        format_func=lambda c: t(f"clock.{c}"),
-        key=widget_key,
-        required=True,
-        help=t("clock.help"),
+    widget_key = f"{key}__{t.lang}"
+    by_text = {str(option): option for option in options}
+    if st.session_state.get(widget_key) not in options:
+        stored = st.session_state.get(key, by_text.get(st.query_params.get(param, "")))
+        st.session_state[widget_key] = stored if stored in options else default
+    chosen = st.segmented_control(
+        label, options, format_func=format_func, key=widget_key, required=True, help=help_text
     )
-    st.session_state[CLOCK_KEY] = clock
-    if clock == default:
-        if CLOCK_PARAM in st.query_params:
-            del st.query_params[CLOCK_PARAM]
-    elif st.query_params.get(CLOCK_PARAM) != clock:
-        st.query_params[CLOCK_PARAM] = clock
-    return clock
+    st.session_state[key] = chosen
+    if chosen == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(chosen):
+        st.query_params[param] = str(chosen)
+    return chosen
+
+
+def clock_control(t: Translator, *, default: Clock) -> Clock:
+    """Calendar or business hours for the durations on a page (a link's `clock=` seeds it)."""
+    return url_choice(
+        t, key=CLOCK_KEY, param=CLOCK_PARAM, options=CLOCKS, default=default, label=t("clock.label"),
+        format_func=lambda c: t(f"clock.{c}"), help_text=t("clock.help"),
+    )  # fmt: skip
+
+
+THRESHOLD_KEY: Final = "csat_threshold"
+THRESHOLD_PARAM: Final = "csat"
+THRESHOLDS: Final = (5, 4, 3)  # top-1, top-2 and top-3 box on the 1–5 scale
+
+
+def threshold_control(t: Translator, *, default: int) -> int:
+    """The CSAT "satisfied" threshold as a what-if setting: top-1 (5), top-2 (4–5) or top-3 (3–5) box."""
+    return url_choice(
+        t, key=THRESHOLD_KEY, param=THRESHOLD_PARAM, options=THRESHOLDS, default=default,
+        label=t("satisfaction.threshold"), format_func=lambda v: t(f"satisfaction.threshold_{v}"),
+        help_text=t("satisfaction.threshold_help"),
+    )  # fmt: skip
 
 
 def clock_label(t: Translator, text: str, clock: Clock) -> str:

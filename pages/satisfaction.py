@@ -1,0 +1,5 @@
+"""满意度 / Satisfaction."""
+
+from cxdash.ui.pages.satisfaction import render
+
+render()
