@@ -44,6 +44,9 @@ def test_a_bar_opens_the_responses_behind_it_and_they_download(server, page, tmp
     page.get_by_role("tab", name="细分").click()
     settle(page)
     page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=30_000)
+    # the browser shows the period the page computes: a click elsewhere does not switch it
+    assert page.get_by_text("2026年第3季度(对比 2026年第2季度)").is_visible()
+    assert "p=" not in page.url
     bar = page.locator("[data-testid=stPlotlyChart]").first.locator("g.point path").first.bounding_box()
     page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)  # Plotly's drag layer on top
     settle(page)

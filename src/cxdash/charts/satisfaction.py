@@ -19,6 +19,7 @@ QUADRANT_COLOURS = {
 }
 SERIES_COLOURS = ("#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
 PREVIOUS = "#93c5fd"
+LABEL_SIDES = ("top center", "bottom center", "middle right", "middle left")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,10 @@ def group_bars(table: pl.DataFrame, *, labels: ValueLabels, value_format: str) -
     order = table.sort("value", nulls_last=False)["label"].to_list()
     fig.update_yaxes(categoryorder="array", categoryarray=[plotly_plain(v) for v in order], title=None)
     fig.update_xaxes(title=plotly_plain(labels.value))
-    fig.update_layout(showlegend=False, hovermode="closest", clickmode="event+select")
-    return base_layout(fig, title=plotly_plain(labels.title), height=max(260, 70 + 34 * table.height))
+    fig.update_layout(showlegend=False, clickmode="event+select")
+    return base_layout(
+        fig, title=plotly_plain(labels.title), height=max(260, 70 + 34 * table.height)
+    ).update_layout(hovermode="closest")
 
 
 def _gaps(values: list, bounds: list, *, above: bool) -> list:
@@ -164,9 +167,9 @@ def trend_lines(
                 connectgaps=False,
             )
         )  # fmt: skip
+    fig.update_layout(clickmode="event+select")
     fig.update_yaxes(title=plotly_plain(labels.value))
-    fig.update_layout(hovermode="closest")
-    return base_layout(fig, title=plotly_plain(labels.title), height=360)
+    return base_layout(fig, title=plotly_plain(labels.title), height=360).update_layout(hovermode="closest")
 
 
 def nps_mix_bars(table: pl.DataFrame, *, title: str, names: dict[str, str], share: str, n: str) -> go.Figure:
@@ -187,9 +190,11 @@ def nps_mix_bars(table: pl.DataFrame, *, title: str, names: dict[str, str], shar
                 "%{customdata:,}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack", hovermode="closest")
+    fig.update_layout(barmode="stack")
     fig.update_xaxes(title=plotly_plain(share), range=[0, 100])
-    return base_layout(fig, title=plotly_plain(title), height=max(240, 90 + 30 * table.height))
+    return base_layout(fig, title=plotly_plain(title), height=max(240, 90 + 30 * table.height)).update_layout(
+        hovermode="closest"
+    )
 
 
 def item_bars(
@@ -218,9 +223,9 @@ def item_bars(
                 "%{customdata:,}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group", hovermode="closest")
+    fig.update_layout(barmode="group")
     fig.update_yaxes(title=plotly_plain(value), range=[1, 5])
-    return base_layout(fig, title=plotly_plain(title), height=320)
+    return base_layout(fig, title=plotly_plain(title), height=320).update_layout(hovermode="closest")
 
 
 def importance_bars(table: pl.DataFrame, *, title: str, importance: str, beta: str) -> go.Figure:
@@ -239,16 +244,24 @@ def importance_bars(table: pl.DataFrame, *, title: str, importance: str, beta: s
         )
     )
     fig.update_xaxes(title=plotly_plain(importance))
-    fig.update_layout(showlegend=False, hovermode="closest")
-    return base_layout(fig, title=plotly_plain(title), height=max(260, 80 + 30 * rows.height))
+    fig.update_layout(showlegend=False)
+    return base_layout(fig, title=plotly_plain(title), height=max(260, 80 + 30 * rows.height)).update_layout(
+        hovermode="closest"
+    )
 
 
 def quadrant_scatter(
-    table: pl.DataFrame, *, title: str, importance: str, performance: str, quadrant_names: dict[str, str]
-) -> go.Figure:
-    """Importance (x, % of R²) × performance (y, %) per driver, coloured by quadrant, with the mean
-    lines that divide the quadrants (cxdash.metrics.drivers.importance_performance)."""
-    rows = table.filter(pl.col("quadrant").is_not_null())
+    table: pl.DataFrame, *, title: str, importance: str, performance: str, quadrant_names: dict[str, str],
+    lines: tuple[float | None, float | None],
+) -> go.Figure:  # fmt: skip
+    """Importance (x, % of R²) × performance (y, %) per driver, coloured by quadrant, with the `lines`
+    (importance share, performance %) that divide the quadrants."""
+    # Neighbouring points get their labels on different sides, so that close drivers stay readable.
+    rows = (
+        table.filter(pl.col("quadrant").is_not_null())
+        .sort("importance")
+        .with_columns(pl.int_range(pl.len()).mod(len(LABEL_SIDES)).alias("side"))
+    )
     fig = go.Figure()
     for quadrant, colour in QUADRANT_COLOURS.items():
         part = rows.filter(pl.col("quadrant") == quadrant)
@@ -260,20 +273,19 @@ def quadrant_scatter(
                 y=part["performance_pct"].to_list(),
                 mode="markers+text",
                 text=[plotly_plain(v) for v in part["label"].to_list()],
-                textposition="top center",
+                textposition=[LABEL_SIDES[i] for i in part["side"].to_list()],
                 marker={"size": 13, "color": colour},
                 name=plotly_plain(quadrant_names[quadrant]),
                 hovertemplate=f"%{{text}}<br>{plotly_plain(importance)}: %{{x:.1f}}%"
                 f"<br>{plotly_plain(performance)}: %{{y:.1f}}%<extra></extra>",
             )
         )
-    if rows.height:
-        fig.add_vline(x=100 * rows["importance"].mean(), line={"color": MUTED, "dash": "dot"})
-        fig.add_hline(y=rows["performance_pct"].mean(), line={"color": MUTED, "dash": "dot"})
+    if lines[0] is not None and lines[1] is not None:
+        fig.add_vline(x=100 * lines[0], line={"color": MUTED, "dash": "dot"})
+        fig.add_hline(y=lines[1], line={"color": MUTED, "dash": "dot"})
     fig.update_xaxes(title=plotly_plain(importance))
     fig.update_yaxes(title=plotly_plain(performance))
-    fig.update_layout(hovermode="closest")
-    return base_layout(fig, title=plotly_plain(title), height=400)
+    return base_layout(fig, title=plotly_plain(title), height=400).update_layout(hovermode="closest")
 
 
 def labelled(table: pl.DataFrame, column: str, names: dict[str, str] | None, unknown: str) -> pl.DataFrame:

@@ -253,13 +253,15 @@ def sla_minutes_expr(frames: Frames, clock: Clock, start: str | pl.Expr, end: st
     )
 
 
-def _sla_attainment(
-    frames: Frames, window: Window, options: KpiOptions, done_at: str, target: str
+def with_sla_outcome(
+    frames: Frames, tickets: pl.LazyFrame, window: Window, options: KpiOptions, done_at: str, target: str
 ) -> pl.LazyFrame:
-    """Met / (met + breached); tickets without `done_at` still inside their target are left out."""
+    """`tickets` (with `priority`, `team_id` and the timestamps) that have a policy, with `sla_met` and
+    `sla_counted`: met = done within the target (≤); breached = done late, or not done and older than
+    the target at data_as_of; not counted = not done and still inside the target."""
     # One duration per ticket: minutes to `done_at`, or while not done its age at data_as_of (computed
     # for those few only). Breached = over the target either way; met = done within it.
-    tickets = _created(frames, window).join(frames.sla_policies, on="priority", how="inner")
+    tickets = tickets.join(frames.sla_policies, on="priority", how="inner")
     done = pl.col(done_at).is_not_null()
     counted = pl.concat(
         [
@@ -275,7 +277,15 @@ def _sla_attainment(
     )
     over = pl.col("counted_min") > pl.col(target)
     met = done & ~over
-    return counted.filter(met | over).select(share_pct(met), n_rows())
+    return counted.with_columns(met.alias("sla_met"), (met | over).alias("sla_counted"))
+
+
+def _sla_attainment(
+    frames: Frames, window: Window, options: KpiOptions, done_at: str, target: str
+) -> pl.LazyFrame:
+    """Met / (met + breached); tickets without `done_at` still inside their target are left out."""
+    outcome = with_sla_outcome(frames, _created(frames, window), window, options, done_at, target)
+    return outcome.filter(pl.col("sla_counted")).select(share_pct(pl.col("sla_met")), n_rows())
 
 
 def sla_first_response_pct(frames: Frames, window: Window, options: KpiOptions) -> pl.LazyFrame:

@@ -325,15 +325,23 @@ def remembered(
     The value lives under `key`; the widget itself is keyed per language, because Streamlit keeps a
     keyed widget's option texts when only `format_func` changes. Values that are not among the
     options (from another data set, or tampered with) fall back.
+
+    The value reaches the widget as its default (`index` of a select box, `default` otherwise), never
+    by writing the widget's state before it exists: a state written so is sent to the browser once
+    (`set_value`), and when that run is superseded by a quick rerun the browser draws the widget with
+    its default instead — showing one period while the page computes another, until the next click
+    sends the shown one. For a keyed widget the default does not change its identity.
     """
     widget_key = _widget_key(key, t)
-    if widget_key not in st.session_state:
-        stored = st.session_state.get(key, fallback)
-        if isinstance(fallback, list):
-            stored = [v for v in (stored if isinstance(stored, list | tuple) else []) if v in valid]
-        elif stored not in valid:
-            stored = fallback
-        st.session_state[widget_key] = stored
+    value = st.session_state.get(widget_key, st.session_state.get(key, fallback))
+    if isinstance(fallback, list):
+        value = [v for v in (value if isinstance(value, list | tuple) else []) if v in valid]
+    elif value not in valid:
+        value = fallback
+    if widget is st.selectbox:
+        kwargs["index"] = list(kwargs["options"]).index(value)
+    else:
+        kwargs["default"] = value
     value = widget(key=widget_key, **kwargs)
     st.session_state[key] = value
     return value

@@ -91,11 +91,18 @@ def url_choice(
     """
     widget_key = f"{key}__{t.lang}"
     by_text = {str(option): option for option in options}
-    if st.session_state.get(widget_key) not in options:
-        stored = st.session_state.get(key, by_text.get(st.query_params.get(param, "")))
-        st.session_state[widget_key] = stored if stored in options else default
+    # The value reaches the widget as its default, not by writing its state (see state.remembered).
+    current = st.session_state.get(
+        widget_key, st.session_state.get(key, by_text.get(st.query_params.get(param, "")))
+    )
     chosen = st.segmented_control(
-        label, options, format_func=format_func, key=widget_key, required=True, help=help_text
+        label,
+        options,
+        format_func=format_func,
+        key=widget_key,
+        required=True,
+        help=help_text,
+        default=current if current in options else default,
     )
     st.session_state[key] = chosen
     if chosen == default:

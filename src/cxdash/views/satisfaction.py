@@ -131,6 +131,8 @@ def rating_items(
 class DriverView:
     analysis: DriverAnalysis
     table: pl.DataFrame  # driver, beta, p_value, importance, r2_part, kept, note, performance_pct, quadrant
+    cut_importance: float | None  # the quadrant lines: mean importance and performance of the items
+    cut_performance: float | None
 
 
 def driver_view(
@@ -148,7 +150,15 @@ def driver_view(
     )
     # The cut lines come from the rating items: their performances share one scale (mean rating), and
     # the operational drivers' tiny shares of R² would otherwise make every item look important.
-    return DriverView(analysis=analysis, table=importance_performance(table, reference=RATING_ITEMS))
+    placed = table.filter(
+        pl.col("driver").is_in(RATING_ITEMS) & pl.col("kept") & pl.col("importance").is_not_null()
+    ).select(pl.col("importance").mean(), pl.col("performance_pct").mean())
+    return DriverView(
+        analysis=analysis,
+        table=importance_performance(table, reference=RATING_ITEMS),
+        cut_importance=placed["importance"][0],
+        cut_performance=placed["performance_pct"][0],
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,12 +106,16 @@ def _render(context: PageContext, t: Translator) -> None:
         empty_state(t("satisfaction.empty"))
         return
     labels = [t(f"satisfaction.tab_{tab}") for tab in TABS]
-    widget_key = f"{TAB_KEY}__{t.lang}"
-    if st.session_state.get(widget_key) not in labels:  # first run in this language: the stored tab
+    # The tab open when this language's tabs were first drawn is their default for good: a keyed
+    # st.tabs' default is part of its identity (a new default would reset it), and giving the value as
+    # a default rather than as written state keeps the browser and the server agreeing on the open tab.
+    initial_key = f"{TAB_KEY}_initial__{t.lang}"
+    if initial_key not in st.session_state:
         stored = st.session_state.get(TAB_KEY)
-        st.session_state[widget_key] = labels[TABS.index(stored)] if stored in TABS else labels[0]
-    # No `default=`: it is part of the widget's identity, so changing it would reset the open tab.
-    tabs = st.tabs(labels, key=widget_key, on_change="rerun")
+        st.session_state[initial_key] = labels[TABS.index(stored)] if stored in TABS else labels[0]
+    tabs = st.tabs(
+        labels, key=f"{TAB_KEY}__{t.lang}", default=st.session_state[initial_key], on_change="rerun"
+    )
     sections: dict[str, Callable[[PageContext, Translator], None]] = {
         "trends": _trends,
         "breakdown": _breakdown,
@@ -646,12 +650,15 @@ def _drivers(context: PageContext, t: Translator) -> None:
             record=export_record(context, "satisfaction.drivers"),
         )
     with right:
+        # The quadrant is read for the rating items (one performance scale); the table has them all.
+        items = table.filter(pl.col("driver").is_in(RATING_ITEMS))
         fig = quadrant_scatter(
-            table,
+            items,
             title=t("satisfaction.quadrant_title"),
             importance=t("satisfaction.importance"),
             performance=t("satisfaction.performance"),
             quadrant_names=quadrants,
+            lines=(view.cut_importance, view.cut_performance),
         )
         chart_with_table(
             fig,
