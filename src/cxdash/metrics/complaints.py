@@ -142,10 +142,11 @@ def severity_table(frames: Frames, window: Window, options: KpiOptions) -> pl.La
 def complaint_churn(
     frames: Frames, start: datetime, end: datetime, *, data_as_of: datetime, window_days: int
 ) -> pl.LazyFrame:
-    """What complainers did next: customers whose first complaint in [start, end) was closed without a
-    resolution ("unresolved") against those whose complaints there were all resolved ("resolved"),
-    and the share with no completed order in the W days after that complaint (churned). Only complaints
-    whose W days have passed by data_as_of count. Columns: outcome, customers, churned, churn_pct."""
+    """What complainers did next: customers whose first complaint in [start, end) closed without a
+    resolution ("unresolved", from that complaint) against the other customers with a resolved complaint
+    there ("resolved", from their first resolved one), and the share with no completed order in the W
+    days after (churned). Only complaints whose W days have passed by data_as_of count; customers whose
+    complaints are all still open are in neither group. Columns: outcome, customers, churned, churn_pct."""
     window = timedelta(days=window_days)
     complaints = complaints_created(frames, start, end).filter(pl.col("created_at") + window <= data_as_of)
     first_unresolved = (
@@ -155,7 +156,8 @@ def complaint_churn(
         .with_columns(pl.lit("unresolved").alias("outcome"))
     )
     resolved_only = (
-        complaints.join(first_unresolved, on="customer_id", how="anti")
+        complaints.filter(pl.col("resolved_at").is_not_null())
+        .join(first_unresolved, on="customer_id", how="anti")
         .group_by("customer_id")
         .agg(pl.col("created_at").min().alias("at"))
         .with_columns(pl.lit("resolved").alias("outcome"))
@@ -211,8 +213,8 @@ def cause_by_tier(complaints: pl.LazyFrame, value: pl.LazyFrame) -> pl.LazyFrame
 def revenue_at_risk(frames: Frames, window: Window, options: KpiOptions, value: pl.LazyFrame) -> pl.LazyFrame:
     """Customers with a complaint open at as_of or a dissatisfied complaint (a csat score below the
     threshold on a complaint ticket, answered in the period), ranked by annual revenue then CLV:
-    customer_id, name, tier, stage, annual_revenue, clv, open_complaints, dissatisfied, causes,
-    last_complaint_at."""
+    customer_id, name, tier, stage, annual_revenue, clv, open_complaints, dissatisfied, causes (the
+    root causes of those complaints, a sorted list), last_complaint_at."""
     as_of = window.as_of
     complaints = frames.tickets.filter(pl.col("is_complaint") & (pl.col("created_at") <= as_of))
     open_now = (pl.col("resolved_at").is_null() | (pl.col("resolved_at") > as_of)) & (
@@ -237,7 +239,7 @@ def revenue_at_risk(frames: Frames, window: Window, options: KpiOptions, value: 
     per_customer = flagged.group_by("customer_id").agg(
         pl.col("open_now").sum().cast(pl.Int64).alias("open_complaints"),
         pl.col("dissatisfied").sum().cast(pl.Int64).alias("dissatisfied"),
-        pl.col("root_cause").cast(pl.String).drop_nulls().unique().sort().str.join(", ").alias("causes"),
+        pl.col("root_cause").cast(pl.String).drop_nulls().unique().sort().alias("causes"),
         pl.col("created_at").max().alias("last_complaint_at"),
     )
     names = frames.customers.select("customer_id", "name")
