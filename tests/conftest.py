@@ -56,6 +56,15 @@ def small_db(tmp_path_factory, small_frames) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def medium_db(tmp_path_factory, medium_frames) -> str:
+    """The medium demo with its demo accounts: for the page tests of planted stories that need its size."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'medium.db'}"
+    write_tables(url, medium_frames, force=False, calendars=demo_setup(MEDIUM.tz, MEDIUM.locale))
+    create_demo_users(url, now=datetime.now(UTC))
+    return url
+
+
 def _reachable(url: str) -> bool:
     if not url:
         return False

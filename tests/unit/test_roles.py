@@ -25,12 +25,15 @@ def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
 @pytest.mark.parametrize(
     ("roles", "pages"),
     [
-        (["admin"], ["overview", "satisfaction", "admin"]),
-        (["manager"], ["overview", "satisfaction"]),
-        (["team_lead"], ["overview", "satisfaction"]),
-        (["analyst"], ["overview", "satisfaction"]),
-        (["viewer"], ["overview", "satisfaction"]),
-        (["viewer", "admin"], ["overview", "satisfaction", "admin"]),  # the union, in navigation order
+        (["admin"], ["overview", "satisfaction", "complaints", "admin"]),
+        (["manager"], ["overview", "satisfaction", "complaints"]),
+        (["team_lead"], ["overview", "satisfaction", "complaints"]),
+        (["analyst"], ["overview", "satisfaction", "complaints"]),
+        (["viewer"], ["overview", "satisfaction", "complaints"]),
+        (
+            ["viewer", "admin"],
+            ["overview", "satisfaction", "complaints", "admin"],
+        ),  # the union, in navigation order
         (["root"], []),
         ([], []),
     ],

@@ -22,6 +22,20 @@ from cxdash.metrics.satisfaction import CommentKind
 from cxdash.metrics.scope import Scope
 from cxdash.metrics.tiers import TierRules
 from cxdash.periods import DataSpan, Period, PeriodKind, periods_with_data
+from cxdash.views.complaints import (
+    ComplaintCards,
+    EmergingView,
+    ValueView,
+    WorkflowView,
+    complaint_cards,
+    complaint_trend,
+    emerging_view,
+    pareto_view,
+    path_tickets,
+    severity_view,
+    value_view,
+    workflow_view,
+)
 from cxdash.views.overview import OverviewData, overview
 from cxdash.views.satisfaction import (
     CommentView,
@@ -142,24 +156,46 @@ def satisfaction_cards_data(
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
 def satisfaction_trend_data(
-    url: str, version: str, kind: PeriodKind, split: str | None, scope: Scope, options: KpiOptions,
-    tz: str, user: User, rules: TierRules,
-) -> pl.DataFrame:  # fmt: skip
+    url: str,
+    version: str,
+    kind: PeriodKind,
+    split: str | None,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+    rules: TierRules,
+) -> pl.DataFrame:
     span = dataset(url, version).span
     frames = user_frames(url, version, user, scope)
     periods = trend_periods(span, kind, tz)
-    return satisfaction_trend(frames, periods, kind=kind, split=split, span=span, tz=tz, options=options,
-                              rules=rules)  # fmt: skip
+    return satisfaction_trend(
+        frames, periods, kind=kind, split=split, span=span, tz=tz, options=options, rules=rules
+    )
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
 def satisfaction_breakdown_data(
-    url: str, version: str, period: Period, dimension: str, scope: Scope, options: KpiOptions, tz: str,
-    user: User, rules: TierRules,
-) -> pl.DataFrame:  # fmt: skip
+    url: str,
+    version: str,
+    period: Period,
+    dimension: str,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+    rules: TierRules,
+) -> pl.DataFrame:
     frames = user_frames(url, version, user, scope)
-    return satisfaction_breakdown(frames, period, dimension=dimension, span=dataset(url, version).span, tz=tz,
-                                  options=options, rules=rules)  # fmt: skip
+    return satisfaction_breakdown(
+        frames,
+        period,
+        dimension=dimension,
+        span=dataset(url, version).span,
+        tz=tz,
+        options=options,
+        rules=rules,
+    )
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
@@ -180,21 +216,150 @@ def driver_data(
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
 def comment_data(
-    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User,
-    kind: CommentKind, scores: tuple[int, ...], weakest: str | None,
-) -> CommentView:  # fmt: skip
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+    kind: CommentKind,
+    scores: tuple[int, ...],
+    weakest: str | None,
+) -> CommentView:
     frames = user_frames(url, version, user, scope)
-    return comment_view(frames, period, span=dataset(url, version).span, tz=tz, options=options, kind=kind,
-                        scores=scores, weakest=weakest)  # fmt: skip
+    return comment_view(
+        frames,
+        period,
+        span=dataset(url, version).span,
+        tz=tz,
+        options=options,
+        kind=kind,
+        scores=scores,
+        weakest=weakest,
+    )
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
 def satisfaction_drill_data(
-    url: str, version: str, period: Period, scope: Scope, tz: str, user: User, rules: TierRules, *,
-    kpi: str, dimension: str | None, group: str | None, trend_kind: PeriodKind | None,
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    tz: str,
+    user: User,
+    rules: TierRules,
+    *,
+    kpi: str,
+    dimension: str | None,
+    group: str | None,
+    trend_kind: PeriodKind | None,
     tier_period: Period | None,
-) -> pl.DataFrame:  # fmt: skip
+) -> pl.DataFrame:
     frames = user_frames(url, version, user, scope)
     span = dataset(url, version).span
-    return drill_rows(frames, period, kpi=kpi, dimension=dimension, group=group, span=span, tz=tz,
-                      rules=rules, trend_kind=trend_kind, tier_period=tier_period)  # fmt: skip
+    return drill_rows(
+        frames,
+        period,
+        kpi=kpi,
+        dimension=dimension,
+        group=group,
+        span=span,
+        tz=tz,
+        rules=rules,
+        trend_kind=trend_kind,
+        tier_period=tier_period,
+    )
+
+
+# The Complaints page: one cached entry per section.
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def complaint_cards_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> ComplaintCards:
+    frames = user_frames(url, version, user, scope)
+    return complaint_cards(
+        frames, period, span=dataset(url, version).span, tz=tz, options=options, teams=scope.teams
+    )
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def complaint_trend_data(
+    url: str, version: str, kind: PeriodKind, dimension: str | None, scope: Scope, tz: str, user: User
+) -> pl.DataFrame:
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    return complaint_trend(
+        frames, trend_periods(span, kind, tz), kind=kind, dimension=dimension, span=span, tz=tz
+    )
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def severity_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    return severity_view(frames, period, span=dataset(url, version).span, tz=tz, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False, hash_funcs=USER_KEY)
+def pareto_data(
+    url: str,
+    version: str,
+    period: Period,
+    path: tuple[tuple[str, str | None], ...],
+    weights: tuple[tuple[int, float], ...] | None,
+    scope: Scope,
+    tz: str,
+    user: User,
+) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    return pareto_view(
+        frames,
+        period,
+        path=path,
+        span=dataset(url, version).span,
+        tz=tz,
+        weights=dict(weights) if weights is not None else None,
+    )
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def path_tickets_data(
+    url: str,
+    version: str,
+    period: Period,
+    path: tuple[tuple[str, str | None], ...],
+    scope: Scope,
+    tz: str,
+    user: User,
+) -> tuple[pl.DataFrame, int]:
+    frames = user_frames(url, version, user, scope)
+    return path_tickets(frames, period, path=path, span=dataset(url, version).span, tz=tz)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def workflow_data(url: str, version: str, period: Period, scope: Scope, tz: str, user: User) -> WorkflowView:
+    frames = user_frames(url, version, user, scope)
+    return workflow_view(frames, period, span=dataset(url, version).span, tz=tz)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def emerging_data(url: str, version: str, period: Period, scope: Scope, tz: str, user: User) -> EmergingView:
+    frames = user_frames(url, version, user, scope)
+    return emerging_view(frames, period, span=dataset(url, version).span, tz=tz)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def value_data(
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+    rules: TierRules,
+) -> ValueView:
+    frames = user_frames(url, version, user, scope)
+    return value_view(frames, period, span=dataset(url, version).span, tz=tz, options=options, rules=rules)

@@ -40,6 +40,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="complaints",
+        script="pages/complaints.py",
+        icon=":material/report:",
+        title_key="nav.complaints",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="admin",
         script="pages/admin.py",
         icon=":material/admin_panel_settings:",
