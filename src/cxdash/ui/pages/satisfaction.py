@@ -485,6 +485,7 @@ def _nps_mix(context: PageContext, t: Translator, table: pl.DataFrame, dimension
         pl.col("value").alias("nps"),
     )
     if nps.is_empty():
+        st.caption(t("satisfaction.nps_mix_too_few", n=MIN_N))
         return
     parts = {p: t(f"satisfaction.{p}") for p in ("promoters", "passives", "detractors")}
     fig = nps_mix_bars(
