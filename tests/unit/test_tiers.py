@@ -19,6 +19,7 @@ from cxdash.metrics.tiers import (
     annual_churn_by_tier,
     customer_rfm,
     historic_clv,
+    migration_counts,
     migration_matrix,
     tier_summary,
     with_tiers,
@@ -262,6 +263,12 @@ def test_migration_matrix(rfm, tiered):
     assert matrix.height == 16
     assert matrix.schema == pl.Schema({"tier_from": TIER, "tier_to": TIER, "customers": pl.Int64})
     assert moved == expected
+
+
+def test_migration_counts_equal_the_matrix(rfm, tiered):
+    what_if = replace(RULES, m_vip=500.0, f_vip=1, m_high=100.0)
+    joined = migration_matrix(tiered.lazy(), with_tiers(rfm.lazy(), what_if)).collect()
+    assert_frame_equal(migration_counts(rfm, RULES, what_if).collect(), joined)
 
 
 def test_changed_rules_change_only_the_tier(rfm, tiered):

@@ -203,6 +203,24 @@ def migration_matrix(before: pl.LazyFrame, after: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def migration_counts(rfm: pl.LazyFrame | pl.DataFrame, before: TierRules, after: TierRules) -> pl.LazyFrame:
+    """migration_matrix of one set of customers tiered by two rules, in one pass without a join (the
+    what-if slider's path): tier_from, tier_to, customers, all 16 pairs."""
+    moves = (
+        rfm.lazy()
+        .select(tier_expr(before).alias("tier_from"), tier_expr(after).alias("tier_to"))
+        .group_by("tier_from", "tier_to")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+    )
+    return (
+        _every_tier("tier_from")
+        .join(_every_tier("tier_to"), how="cross")
+        .join(moves, on=["tier_from", "tier_to"], how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .sort("tier_from", "tier_to")
+    )
+
+
 def annual_churn_by_tier(
     orders: pl.LazyFrame, customers: pl.LazyFrame, *, as_of: datetime, rules: TierRules
 ) -> pl.LazyFrame:
