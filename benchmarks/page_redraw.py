@@ -41,17 +41,18 @@ PAGES: dict[str, tuple[str, tuple[str | None, ...], tuple[str, ...]]] = {
         ("仅 5 分(top-1)", "4–5 分(top-2)"),
     ),
     "complaints": ("投诉与根因", ("投诉量", "根因分析", "处理流程", "新兴根因", "客户价值"), ()),
+    "loyalty": ("客户分层与忠诚度", ("生命周期流转", "同期群留存", "客户终身价值", "积分与会员"), ()),
 }
 
 
-def _serve(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CXDASH_DB_URL": url, "CXDASH_LANG": "zh"}
+def _serve(url: str, port: int, script: str = "app.py") -> subprocess.Popen:
+    env = {**os.environ, "CXDASH_DB_URL": url, "CXDASH_LANG": "zh", "PYTHONPATH": str(ROOT)}
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.port",
         str(port),
         "--server.headless",
@@ -85,6 +86,44 @@ def _period(page: Page, label: str) -> Callable[[], None]:
         page.get_by_role("option", name=label).click()
 
     return choose
+
+
+def _slider_moves(page: Page, moves: int) -> list[float]:
+    """Move the first slider one step right `moves` times with the keyboard, each timed to redrawn."""
+    thumb = page.get_by_role("slider").first
+    thumb.focus()
+    return [_timed(page, lambda: page.keyboard.press("ArrowRight")) for _ in range(moves)]
+
+
+def measure_sliders(url: str, *, port: int, chromium: str, moves: int = 15) -> dict[str, list[float]]:
+    """Slider moves on cxdash's tiers page and on the pandas peer app, in the same run."""
+    results: dict[str, list[float]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        server = _serve(url, port)
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1500}).new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector(IDLE, timeout=300_000)
+            boxes = page.get_by_role("textbox")
+            boxes.nth(0).fill("manager")
+            boxes.nth(1).fill("demo-manager-2026")
+            _timed(page, lambda: page.keyboard.press("Enter"))
+            _timed(page, lambda: page.get_by_role("link", name=PAGES["loyalty"][0]).click())
+            results["cxdash: slider move → tiers redrawn"] = _slider_moves(page, moves)
+        finally:
+            server.terminate()
+        peer = _serve(url, port + 1, "benchmarks/pandas_tiers_app.py")
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1500}).new_page()
+            page.goto(f"http://127.0.0.1:{port + 1}/")
+            page.wait_for_selector(IDLE, timeout=300_000)
+            page.wait_for_function(DRAWN, timeout=300_000)
+            results["pandas peer: slider move → redrawn"] = _slider_moves(page, moves)
+        finally:
+            peer.terminate()
+        browser.close()
+    return results
 
 
 def measure(url: str, page_id: str, *, port: int, chromium: str) -> dict[str, list[float]]:
@@ -126,8 +165,15 @@ def main() -> None:
     parser.add_argument("--page", choices=list(PAGES), default="satisfaction")
     parser.add_argument("--port", type=int, default=8597)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--sliders", action="store_true", help="time the tiers page's slider against the pandas peer"
+    )
     args = parser.parse_args()
-    for step, seconds in measure(args.db, args.page, port=args.port, chromium=args.chromium).items():
+    if args.sliders:
+        results = measure_sliders(args.db, port=args.port, chromium=args.chromium)
+    else:
+        results = measure(args.db, args.page, port=args.port, chromium=args.chromium)
+    for step, seconds in results.items():
         print(f"{step}: median {statistics.median(seconds):.2f} s ({', '.join(f'{s:.2f}' for s in seconds)})")
 
 

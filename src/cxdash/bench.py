@@ -111,6 +111,69 @@ def bench_kpis(url: str, runs: int, progress: Callable[[str], None]) -> list[dic
     ]
 
 
+def bench_whatif(url: str, runs: int, progress: Callable[[str], None]) -> list[dict]:
+    """The tiers page's slider path: re-tier and summarise the per-customer facts (cxdash) against the
+    same in pandas on the same facts, and against the usual dashboard recomputing RFM from the orders;
+    the results are checked equal before they are timed."""
+    from dataclasses import replace
+
+    from cxdash.load import read_frames, read_span
+    from cxdash.metrics.kpis import Window
+    from cxdash.metrics.loyalty import customer_facts, whatif_summary
+    from cxdash.metrics.tiers import TierRules
+    from cxdash.periods import periods_with_data
+
+    settings = current_settings(db_url=url)
+    progress("loading the tables")
+    frames = read_frames(url)
+    span = read_span(url)
+    quarters = periods_with_data("quarter", span, settings.display_tz)
+    period = quarters[-2] if len(quarters) > 1 else quarters[-1]
+    window = Window.of(period, tz=settings.display_tz, data_as_of=span.data_as_of)
+    rules = TierRules.from_settings(settings.tiers, settings.churn_window_days)
+    moved = replace(rules, m_vip=rules.m_vip * 0.8, f_high=rules.f_high - 2)  # one slider position
+    progress(f"per-customer facts of {period.label}")
+    started = time.perf_counter()
+    facts = customer_facts(frames, window, rules=rules).collect()
+    facts_s = time.perf_counter() - started
+    mine = whatif_summary(facts, moved)
+    row = {
+        "what": f"re-tier + summary, {facts.height:,} customers",
+        "cxdash_s": median_seconds(lambda: whatif_summary(facts, moved), runs),
+    }
+    pandas_peer = _peer("pandas_peer")
+    rows = [{"what": "per-customer facts (once per filter change)", "cxdash_s": facts_s}, row]
+    if pandas_peer is None:
+        return rows
+    thresholds = (moved.m_vip, moved.f_vip, moved.m_high, moved.f_high)
+    as_pandas = facts.to_pandas()
+    theirs = pandas_peer.whatif_summary(as_pandas, *thresholds)
+    for tier in mine.iter_rows(named=True):
+        name = str(tier["tier"])
+        if name in theirs.index and (
+            tier["customers"] != theirs.loc[name, "customers"]
+            or abs(tier["revenue"] - theirs.loc[name, "revenue"]) > 0.01
+        ):
+            raise AssertionError(f"the pandas what-if disagrees on {name}")
+    row["pandas_s"] = median_seconds(lambda: pandas_peer.whatif_summary(as_pandas, *thresholds), runs)
+    orders = frames.orders.select("customer_id", "ordered_at", "amount", "status").collect().to_pandas()
+    as_of = window.as_of
+    usual = pandas_peer.tiers_from_orders(orders, as_of, *thresholds)
+    vip = mine.filter(pl.col("tier") == "vip")["customers"][0]
+    if int(usual.loc["vip", "customers"]) != vip:
+        raise AssertionError("the pandas recomputation from orders disagrees on the VIP count")
+    rows.append(
+        {
+            "what": "the usual way: RFM from the orders each move",
+            "cxdash_s": row["cxdash_s"],
+            "pandas_s": median_seconds(
+                lambda: pandas_peer.tiers_from_orders(orders, as_of, *thresholds), runs
+            ),
+        }
+    )
+    return rows
+
+
 def _bench_setup() -> "CalendarSetup":
     """Six teams on six calendars: standard, lunch break, 7 days, New York and Berlin (DST), Kolkata."""
     from cxdash.business_hours import DEFAULT_CALENDAR, BusinessCalendar, CalendarSetup
@@ -229,28 +292,29 @@ def _format(results: dict[str, list[dict]]) -> str:
     lines = []
     for section, rows in results.items():
         lines.append(f"== {section}")
-        keys = [k for k in rows[0] if k not in ("table", "what")]
+        keys = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in ("table", "what")]
         label = "table" if "table" in rows[0] else "what"
         lines.append(f"{label:<40}" + "".join(f"{k:>22}" for k in keys) + "  ratio")
         for row in rows:
             cells = "".join(_cell(row.get(k)) for k in keys)
             ratio = ""
-            if "pandas_read_sql_s" in row and row["cxdash_s"] > 0:
-                ratio = f"  ×{row['pandas_read_sql_s'] / row['cxdash_s']:.1f} vs pandas"
+            peer = row.get("pandas_read_sql_s", row.get("pandas_s"))
+            if peer is not None and row["cxdash_s"] > 0:
+                ratio = f"  ×{peer / row['cxdash_s']:.1f} vs pandas"
             lines.append(f"{row[label]:<40}{cells}{ratio}")
     return "\n".join(lines)
 
 
 def run_benchmarks(args: argparse.Namespace, *, progress: Callable[[str], None]) -> int:
-    if not (args.load or args.kpis or args.business_hours):
-        raise InputError("Choose what to measure: --load, --kpis and/or --business-hours.")
+    if not (args.load or args.kpis or args.business_hours or args.whatif):
+        raise InputError("Choose what to measure: --load, --kpis, --whatif and/or --business-hours.")
     if args.runs < 1:
         raise InputError("--runs must be at least 1.")
     if args.rows < 1:
         raise InputError("--rows must be at least 1.")
     header: dict[str, object] = {"runs": args.runs}
     results: dict[str, list[dict]] = {}
-    if args.load or args.kpis:  # the business-hours section needs no database
+    if args.load or args.kpis or args.whatif:  # the business-hours section needs no database
         url = (
             _ensure_scale_db(args.scale, progress) if args.scale else current_settings(db_url=args.db).db_url
         )
@@ -261,6 +325,8 @@ def run_benchmarks(args: argparse.Namespace, *, progress: Callable[[str], None])
         results["load"] = bench_load(url, args.runs, progress)
     if args.kpis:
         results["kpis"] = bench_kpis(url, args.runs, progress)
+    if args.whatif:
+        results["what-if (tiers page slider)"] = bench_whatif(url, args.runs, progress)
     if args.business_hours:
         results["business hours (synthetic tickets, no database)"] = bench_business_hours(
             args.rows, args.runs, progress

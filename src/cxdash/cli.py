@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--load", action="store_true", help="load every table into Polars")
     bench.add_argument("--kpis", action="store_true", help="the headline KPI set")
     bench.add_argument(
+        "--whatif", action="store_true", help="the tiers page's what-if re-tier, against pandas"
+    )
+    bench.add_argument(
         "--business-hours",
         action="store_true",
         help="business-hours durations over synthetic tickets (no database)",

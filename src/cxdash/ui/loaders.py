@@ -36,6 +36,15 @@ from cxdash.views.complaints import (
     value_view,
     workflow_view,
 )
+from cxdash.views.loyalty import (
+    LifecycleView,
+    PointsView,
+    clv_view,
+    cohort_view,
+    lifecycle_view,
+    loyalty_facts,
+    points_view,
+)
 from cxdash.views.overview import OverviewData, overview
 from cxdash.views.satisfaction import (
     CommentView,
@@ -363,3 +372,59 @@ def value_data(
 ) -> ValueView:
     frames = user_frames(url, version, user, scope)
     return value_view(frames, period, span=dataset(url, version).span, tz=tz, options=options, rules=rules)
+
+
+# The Loyalty page. The per-customer facts are the what-if's input: held once per filter change in
+# cache_resource (no copy per slider move; read-only), keyed like everything else by scope and user.
+@st.cache_resource(ttl=3600, max_entries=8, show_spinner=False, hash_funcs=USER_KEY)
+def loyalty_facts_data(
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    tz: str,
+    user: User,
+    rules: TierRules,
+    csat_threshold: int,
+) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    span = dataset(url, version).span
+    return loyalty_facts(frames, period, span=span, tz=tz, rules=rules, csat_threshold=csat_threshold)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def lifecycle_data(
+    url: str, version: str, period: Period, scope: Scope, tz: str, user: User, rules: TierRules
+) -> LifecycleView:
+    frames = user_frames(url, version, user, scope)
+    return lifecycle_view(frames, period, span=dataset(url, version).span, tz=tz, rules=rules)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def cohort_data(url: str, version: str, period: Period, scope: Scope, tz: str, user: User) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    return cohort_view(frames, period, span=dataset(url, version).span, tz=tz)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def clv_data(
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    tz: str,
+    user: User,
+    rules: TierRules,
+    csat_threshold: int,
+) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    facts = loyalty_facts_data(url, version, period, scope, tz, user, rules, csat_threshold)
+    return clv_view(frames, period, span=dataset(url, version).span, tz=tz, rules=rules, facts=facts)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def points_data(
+    url: str, version: str, period: Period, scope: Scope, tz: str, user: User, csat_threshold: int
+) -> PointsView:
+    frames = user_frames(url, version, user, scope)
+    return points_view(frames, period, span=dataset(url, version).span, tz=tz, csat_threshold=csat_threshold)

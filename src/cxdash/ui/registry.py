@@ -47,6 +47,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="loyalty",
+        script="pages/loyalty.py",
+        icon=":material/loyalty:",
+        title_key="nav.loyalty",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="admin",
         script="pages/admin.py",
         icon=":material/admin_panel_settings:",

@@ -276,7 +276,7 @@ class ValueView:
     window_days: int
 
 
-def _followed_up(period: Period, span: DataSpan, tz: str, days: int) -> Period | None:
+def followed_up(period: Period, span: DataSpan, tz: str, days: int) -> Period | None:
     """The period itself, or the latest one before it, whose complaints all have `days` days of data after."""
     candidate = period
     for _ in range(12):
@@ -295,7 +295,7 @@ def value_view(
     value = customer_value(frames, as_of=window.as_of, rules=rules).collect().lazy()
     created = complaints_created(frames, window.start, window.end)
     at_risk = revenue_at_risk(frames, window, options, value)
-    churn_period = _followed_up(period, span, tz, rules.churn_window_days)
+    churn_period = followed_up(period, span, tz, rules.churn_window_days)
     churn = (
         complaint_churn(
             frames,

@@ -25,6 +25,7 @@ from cxdash.metrics.complaints import SEVERITIES, VOLUME_DIMENSIONS
 from cxdash.metrics.pareto import DEFAULT_SEVERITY_WEIGHTS
 from cxdash.metrics.tiers import TIERS, TierRules
 from cxdash.metrics.workflow import WORKFLOW_STAGES
+from cxdash.periods import Period
 from cxdash.plain_text import markdown_plain
 from cxdash.stats import two_proportion_p, wilson_interval
 from cxdash.ui.loaders import (
@@ -650,17 +651,21 @@ def _value(context: PageContext, t: Translator) -> None:
         file_name="cxdash_revenue_at_risk.csv",
         record=export_record(context, "complaints.revenue_at_risk"),
     )
-    _churn_gap(context, t, view)
+    churn_gap(context, t, view.churn, view.churn_period, view.window_days, key="cmp_churn")
     _causes_by_tier(context, t, view, tier_names)
 
 
-def _churn_gap(context: PageContext, t: Translator, view: ValueView) -> None:
+def churn_gap(
+    context: PageContext, t: Translator, churn: pl.DataFrame, period: Period | None, days: int, *, key: str
+) -> None:
+    """What complainers did next: churn of those left unresolved against those resolved, with intervals
+    and the test (also on the Loyalty page)."""
     st.subheader(t("complaints.churn_title"))
-    if view.churn_period is None or view.churn.is_empty():
-        st.info(t("complaints.churn_none", days=view.window_days), icon=":material/info:")
+    if period is None or churn.is_empty():
+        st.info(t("complaints.churn_none", days=days), icon=":material/info:")
         return
     rows = []
-    for row in view.churn.iter_rows(named=True):
+    for row in churn.iter_rows(named=True):
         low, high = wilson_interval(row["churned"], row["customers"]) or (None, None)
         rows.append(
             {**row, "low": 100 * low, "high": 100 * high, "label": t(f"complaints.outcome_{row['outcome']}")}
@@ -678,11 +683,11 @@ def _churn_gap(context: PageContext, t: Translator, view: ValueView) -> None:
                 resolved=f"{r['churn_pct']:.1f}",
                 ratio="—" if ratio is None else f"{ratio:.1f}",
                 p=_p(p),
-                days=view.window_days,
+                days=days,
             ),
             icon=":material/person_remove:",
         )
-    st.caption(t("complaints.churn_note", period=t.period(view.churn_period), days=view.window_days))
+    st.caption(t("complaints.churn_note", period=t.period(period), days=days))
     fig = churn_bars(table, title=t("complaints.churn_title"), value=t("complaints.churn_pct"))
     out = table.select(
         pl.col("label").alias(t("complaints.outcome")),
@@ -696,7 +701,7 @@ def _churn_gap(context: PageContext, t: Translator, view: ValueView) -> None:
         fig,
         out,
         t=t,
-        key="cmp_churn",
+        key=key,
         file_name="cxdash_complaint_churn.csv",
         record=export_record(context, "complaints.churn"),
     )
