@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import sqlalchemy as sa
 
+from cxdash.auth.demo import create_demo_users
 from cxdash.config import current_settings
 from cxdash.db.engine import check_schema, make_engine, sqlite_path
 from cxdash.db.schema import BUSINESS_TABLES
@@ -171,7 +172,33 @@ def bench_whatif(url: str, runs: int, progress: Callable[[str], None]) -> list[d
             ),
         }
     )
+    rows += _slider_round_trips(url, progress)
     return rows
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _slider_round_trips(url: str, progress: Callable[[str], None]) -> list[dict]:
+    """Slider moves in Chromium on the tiers page against the pandas peer app (medians); nothing where
+    Chromium or the benchmarks folder is missing."""
+    page_redraw = _peer("page_redraw")
+    if page_redraw is None or not CHROMIUM.exists():
+        progress("no Chromium or benchmarks/: the slider round trip in the browser is not measured")
+        return []
+    progress("slider moves in Chromium: cxdash (as the demo manager), then the pandas peer app")
+    try:
+        ours, theirs = page_redraw.measure_sliders(url, port=8597, chromium=str(CHROMIUM)).values()
+    except Exception as exc:  # a database without the demo accounts, a port in use…: say so, go on
+        progress(f"the slider round trip in the browser could not be measured: {exc}")
+        return []
+    return [
+        {
+            "what": "slider move → redrawn in Chromium (p50)",
+            "cxdash_s": statistics.median(ours),
+            "pandas_s": statistics.median(theirs),
+        }
+    ]
 
 
 def _bench_setup() -> "CalendarSetup":
@@ -275,6 +302,7 @@ def _ensure_scale_db(scale: str, progress: Callable[[str], None]) -> str:
             force=False,
             progress=progress,
         )
+        create_demo_users(url, now=datetime.now(UTC))  # the browser measurements log in as the demo manager
     return url
 
 
