@@ -22,3 +22,24 @@ def token_for(url: str, username: str) -> str:
     engine.dispose()
     assert result.ok
     return result.token
+
+
+def page_opener(monkeypatch, url: str, script: str):
+    """A function that opens `script` (e.g. "pages/loyalty.py") in a new AppTest session of a demo
+    account, language and session state, as a page's own tests do."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CXDASH_DB_URL", url)
+    tokens: dict[str, str] = {}
+
+    def run(user: str = "manager", lang: str = "zh", **state) -> AppTest:
+        monkeypatch.setenv("CXDASH_LANG", lang)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+        tokens.setdefault(user, token_for(url, user))
+        at.session_state["cxdash_token"] = tokens[user]
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.switch_page(script)
+        return at.run()
+
+    return run

@@ -12,27 +12,14 @@ from cxdash.i18n import Translator
 from cxdash.kpi_report import kpi_report
 from cxdash.load import read_frames, read_span
 from cxdash.periods import parse_period
-from tests.app.session import ROOT, token_for
+from tests.app.session import page_opener
 
 TABS = ("trends", "severity", "pareto", "workflow", "emerging", "value")
 RAW_KEY = re.compile(r"\b(complaints|cause|product|tier|category|chart|kpi|channel)\.[a-z_]+")
 
 
 def opener(monkeypatch, url):
-    monkeypatch.setenv("CXDASH_DB_URL", url)
-    tokens = {}
-
-    def run(user: str = "manager", lang: str = "zh", **state) -> AppTest:
-        monkeypatch.setenv("CXDASH_LANG", lang)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-        tokens.setdefault(user, token_for(url, user))
-        at.session_state["cxdash_token"] = tokens[user]
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.switch_page("pages/complaints.py")
-        return at.run()
-
-    return run
+    return page_opener(monkeypatch, url, "pages/complaints.py")
 
 
 @pytest.fixture

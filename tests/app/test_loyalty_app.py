@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxdash.i18n import Translator
-from tests.app.session import ROOT, token_for
+from tests.app.session import page_opener
 
 TABS = ("lifecycle", "retention", "clv", "points")
 RAW_KEY = re.compile(r"\b(loyalty|complaints|tier|chart|kpi)\.[a-z_]+")
@@ -18,20 +18,7 @@ RAW_KEY = re.compile(r"\b(loyalty|complaints|tier|chart|kpi)\.[a-z_]+")
 
 @pytest.fixture
 def page(monkeypatch, small_db):
-    monkeypatch.setenv("CXDASH_DB_URL", small_db)
-    tokens = {}
-
-    def run(user: str = "manager", lang: str = "zh", **state) -> AppTest:
-        monkeypatch.setenv("CXDASH_LANG", lang)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-        tokens.setdefault(user, token_for(small_db, user))
-        at.session_state["cxdash_token"] = tokens[user]
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.switch_page("pages/loyalty.py")
-        return at.run()
-
-    return run
+    return page_opener(monkeypatch, small_db, "pages/loyalty.py")
 
 
 def texts(at: AppTest) -> list[str]:

@@ -14,7 +14,7 @@ from cxdash.kpi_report import kpi_report
 from cxdash.load import read_frames, read_span
 from cxdash.metrics.kpis import KpiOptions
 from cxdash.periods import parse_period
-from tests.app.session import ROOT, token_for
+from tests.app.session import page_opener
 
 TABS = ("trends", "breakdown", "items", "drivers", "comments")
 RAW_KEY = re.compile(r"\b(satisfaction|tier|category|chart|kpi|channel|segment)\.[a-z_]+")
@@ -23,20 +23,7 @@ SURVEY_KPIS = ("csat_pct", "csat_mean", "csat_response_rate_pct", "nps", "ces_me
 
 @pytest.fixture
 def page(monkeypatch, small_db):
-    monkeypatch.setenv("CXDASH_DB_URL", small_db)
-    tokens = {}
-
-    def run(user: str = "manager", lang: str = "zh", **state) -> AppTest:
-        monkeypatch.setenv("CXDASH_LANG", lang)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        tokens.setdefault(user, token_for(small_db, user))
-        at.session_state["cxdash_token"] = tokens[user]
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.switch_page("pages/satisfaction.py")
-        return at.run()
-
-    return run
+    return page_opener(monkeypatch, small_db, "pages/satisfaction.py")
 
 
 def texts(at: AppTest) -> list[str]:

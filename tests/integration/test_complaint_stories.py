@@ -6,11 +6,9 @@ import polars as pl
 import pytest
 
 from cxdash.config import TierThresholds
-from cxdash.demo.staffing import demo_setup
-from cxdash.load import frames_from_tables
 from cxdash.metrics.kpis import KpiOptions, Window, headline_kpis_many
 from cxdash.metrics.tiers import TierRules
-from cxdash.periods import DataSpan, parse_period, periods_with_data
+from cxdash.periods import parse_period, periods_with_data
 from cxdash.views.complaints import complaint_trend, emerging_view, pareto_view, value_view, workflow_view
 from tests.conftest import MEDIUM
 
@@ -21,22 +19,13 @@ RULES = TierRules.from_settings(TierThresholds(), 180)
 
 
 @pytest.fixture(scope="module")
-def frames(medium_frames):
-    return frames_from_tables(medium_frames, demo_setup(MEDIUM.tz, MEDIUM.locale))
+def frames(medium_demo):
+    return medium_demo
 
 
 @pytest.fixture(scope="module")
-def span(medium_frames):
-    tickets = medium_frames["tickets"]
-    latest = max(
-        frame.select(pl.col(c).max()).item()
-        for frame, c in (
-            (tickets, "created_at"),
-            (tickets, "closed_at"),
-            (medium_frames["surveys"], "responded_at"),
-        )
-    )
-    return DataSpan(first=tickets["created_at"].min(), data_as_of=latest)
+def span(medium_span):
+    return medium_span
 
 
 def test_double_charge_is_the_top_emerging_cause_where_it_was_planted(frames, span):

@@ -7,11 +7,9 @@ import polars as pl
 import pytest
 
 from cxdash.config import TierThresholds
-from cxdash.demo.staffing import demo_setup
-from cxdash.load import frames_from_tables
 from cxdash.metrics.loyalty import whatif_summary
 from cxdash.metrics.tiers import TierRules
-from cxdash.periods import DataSpan, parse_period
+from cxdash.periods import parse_period
 from cxdash.views.loyalty import lifecycle_view, loyalty_facts, what_if
 from tests.conftest import MEDIUM
 
@@ -22,22 +20,13 @@ RULES = TierRules.from_settings(TierThresholds(), 180)
 
 
 @pytest.fixture(scope="module")
-def frames(medium_frames):
-    return frames_from_tables(medium_frames, demo_setup(MEDIUM.tz, MEDIUM.locale))
+def frames(medium_demo):
+    return medium_demo
 
 
 @pytest.fixture(scope="module")
-def span(medium_frames):
-    tickets = medium_frames["tickets"]
-    latest = max(
-        frame.select(pl.col(c).max()).item()
-        for frame, c in (
-            (tickets, "created_at"),
-            (tickets, "closed_at"),
-            (medium_frames["surveys"], "responded_at"),
-        )
-    )
-    return DataSpan(first=tickets["created_at"].min(), data_as_of=latest)
+def span(medium_span):
+    return medium_span
 
 
 @pytest.fixture(scope="module")

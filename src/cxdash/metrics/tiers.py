@@ -185,6 +185,17 @@ def tier_summary(tiered: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _every_pair(moves: pl.LazyFrame) -> pl.LazyFrame:
+    """All 16 (tier_from, tier_to) pairs with the customers of `moves`, 0 where none."""
+    return (
+        _every_tier("tier_from")
+        .join(_every_tier("tier_to"), how="cross")
+        .join(moves, on=["tier_from", "tier_to"], how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .sort("tier_from", "tier_to")
+    )
+
+
 def migration_matrix(before: pl.LazyFrame, after: pl.LazyFrame) -> pl.LazyFrame:
     """Customers by (tier_from, tier_to) between two tierings of the same customers (joined on
     customer_id; a customer in only one is left out), long form, all 16 pairs, 0 where none."""
@@ -194,13 +205,7 @@ def migration_matrix(before: pl.LazyFrame, after: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("tier_from", "tier_to")
         .agg(pl.len().cast(pl.Int64).alias("customers"))
     )
-    return (
-        _every_tier("tier_from")
-        .join(_every_tier("tier_to"), how="cross")
-        .join(moves, on=["tier_from", "tier_to"], how="left")
-        .with_columns(pl.col("customers").fill_null(0))
-        .sort("tier_from", "tier_to")
-    )
+    return _every_pair(moves)
 
 
 def migration_counts(rfm: pl.LazyFrame | pl.DataFrame, before: TierRules, after: TierRules) -> pl.LazyFrame:
@@ -212,13 +217,7 @@ def migration_counts(rfm: pl.LazyFrame | pl.DataFrame, before: TierRules, after:
         .group_by("tier_from", "tier_to")
         .agg(pl.len().cast(pl.Int64).alias("customers"))
     )
-    return (
-        _every_tier("tier_from")
-        .join(_every_tier("tier_to"), how="cross")
-        .join(moves, on=["tier_from", "tier_to"], how="left")
-        .with_columns(pl.col("customers").fill_null(0))
-        .sort("tier_from", "tier_to")
-    )
+    return _every_pair(moves)
 
 
 def annual_churn_by_tier(

@@ -396,3 +396,32 @@ def chart_free_table(
     """A table shown as data (never as HTML or Markdown) with a CSV download of exactly it."""
     st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
     _download(table, t=t, key=key, file_name=file_name, record=record)
+
+
+def lazy_tabs(
+    t: Translator,
+    key: str,
+    sections: dict[str, Callable[[], None]],
+    *,
+    label: Callable[[str], str],
+) -> None:
+    """Tabs of which only the open one runs its section (`st.tabs(on_change="rerun")`); the open tab is
+    remembered under `key` across reruns and languages.
+
+    The tab open when this language's tabs were first drawn is their default for good: a keyed st.tabs'
+    default is part of its identity (a new default would reset it), and giving the value as a default
+    rather than as written state keeps the browser and the server agreeing on the open tab.
+    """
+    ids = list(sections)
+    labels = [label(tab_id) for tab_id in ids]
+    initial_key = f"{key}_initial__{t.lang}"
+    if initial_key not in st.session_state:
+        stored = st.session_state.get(key)
+        st.session_state[initial_key] = labels[ids.index(stored)] if stored in ids else labels[0]
+    tabs = st.tabs(labels, key=f"{key}__{t.lang}", default=st.session_state[initial_key], on_change="rerun")
+    for tab_id, tab in zip(ids, tabs, strict=True):
+        if tab.open is False:  # None: no rerun information yet, draw it
+            continue
+        st.session_state[key] = tab_id
+        with tab:
+            sections[tab_id]()

@@ -3,6 +3,7 @@ finding the root cause of complaints work? Cards, then lazy tabs: volume and rat
 with its drill-down to tickets, the handling workflow, emerging causes, and complaints × customer value."""
 
 from dataclasses import replace
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -50,10 +51,10 @@ from cxdash.ui.widgets import (
     clock_label,
     empty_state,
     kpi_card,
+    lazy_tabs,
 )
 from cxdash.views.complaints import DRILL_LEVELS, ValueView
 
-TABS = ("trends", "severity", "pareto", "workflow", "emerging", "value")
 TAB_KEY = "cmp_tab"
 PATH_KEY = "cmp_path"  # the Pareto's drill path: [(level, value), …], language-free
 
@@ -83,28 +84,19 @@ def _render(context: PageContext, t: Translator) -> None:
     if not _cards(context, t):
         empty_state(t("complaints.empty"))
         return
-    labels = [t(f"complaints.tab_{tab}") for tab in TABS]
-    initial_key = f"{TAB_KEY}_initial__{t.lang}"  # see the Satisfaction page: a stable default
-    if initial_key not in st.session_state:
-        stored = st.session_state.get(TAB_KEY)
-        st.session_state[initial_key] = labels[TABS.index(stored)] if stored in TABS else labels[0]
-    tabs = st.tabs(
-        labels, key=f"{TAB_KEY}__{t.lang}", default=st.session_state[initial_key], on_change="rerun"
+    lazy_tabs(
+        t,
+        TAB_KEY,
+        {
+            "trends": partial(_trends, context, t),
+            "severity": partial(_severity, context, t),
+            "pareto": partial(_pareto, context, t),
+            "workflow": partial(_workflow, context, t),
+            "emerging": partial(_emerging, context, t),
+            "value": partial(_value, context, t),
+        },
+        label=lambda tab: t(f"complaints.tab_{tab}"),
     )
-    sections = {
-        "trends": _trends,
-        "severity": _severity,
-        "pareto": _pareto,
-        "workflow": _workflow,
-        "emerging": _emerging,
-        "value": _value,
-    }
-    for tab_id, tab in zip(TABS, tabs, strict=True):
-        if tab.open is False:
-            continue
-        st.session_state[TAB_KEY] = tab_id
-        with tab:
-            sections[tab_id](context, t)
 
 
 def _args(context: PageContext) -> tuple[str, str, str]:

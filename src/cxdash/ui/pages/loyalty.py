@@ -7,6 +7,7 @@ change (cxdash.ui.loaders.loyalty_facts_data); the re-tier and its summaries tak
 """
 
 from dataclasses import replace
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -25,10 +26,9 @@ from cxdash.ui.loaders import clv_data, cohort_data, lifecycle_data, loyalty_fac
 from cxdash.ui.pages.complaints import churn_gap
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record
-from cxdash.ui.widgets import THRESHOLD_KEY, chart_free_table, chart_with_table, empty_state
+from cxdash.ui.widgets import THRESHOLD_KEY, chart_free_table, chart_with_table, empty_state, lazy_tabs
 from cxdash.views.loyalty import what_if
 
-TABS = ("lifecycle", "retention", "clv", "points")
 TAB_KEY = "loy_tab"
 # The what-if sliders: rule field → (min, max, step); money in the currency, counts, days.
 SLIDERS: dict[str, tuple[int, int, int]] = {
@@ -60,21 +60,17 @@ def _render(context: PageContext, t: Translator) -> None:
     st.title(t("loyalty.title"))
     st.caption(t("loyalty.caption", period=t.period(context.period)))
     _what_if(context, t)
-    labels = [t(f"loyalty.tab_{tab}") for tab in TABS]
-    initial_key = f"{TAB_KEY}_initial__{t.lang}"  # a stable default: see the Satisfaction page
-    if initial_key not in st.session_state:
-        stored = st.session_state.get(TAB_KEY)
-        st.session_state[initial_key] = labels[TABS.index(stored)] if stored in TABS else labels[0]
-    tabs = st.tabs(
-        labels, key=f"{TAB_KEY}__{t.lang}", default=st.session_state[initial_key], on_change="rerun"
+    lazy_tabs(
+        t,
+        TAB_KEY,
+        {
+            "lifecycle": partial(_lifecycle, context, t),
+            "retention": partial(_retention, context, t),
+            "clv": partial(_clv, context, t),
+            "points": partial(_points, context, t),
+        },
+        label=lambda tab: t(f"loyalty.tab_{tab}"),
     )
-    sections = {"lifecycle": _lifecycle, "retention": _retention, "clv": _clv, "points": _points}
-    for tab_id, tab in zip(TABS, tabs, strict=True):
-        if tab.open is False:
-            continue
-        st.session_state[TAB_KEY] = tab_id
-        with tab:
-            sections[tab_id](context, t)
 
 
 def _slider_value(name: str, default: int) -> int:

@@ -4,6 +4,7 @@ rating items, key drivers, and what customers say."""
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -45,10 +46,10 @@ from cxdash.ui.widgets import (
     clock_label,
     empty_state,
     kpi_card,
+    lazy_tabs,
     threshold_control,
 )
 
-TABS = ("trends", "breakdown", "items", "drivers", "comments")
 TAB_KEY = "sat_tab"  # the open tab's id, language-free; the tabs widget is keyed per language
 VALUE_FORMAT = {
     "csat_pct": ".1f",
@@ -105,30 +106,18 @@ def _render(context: PageContext, t: Translator) -> None:
     if not _cards(context, t):
         empty_state(t("satisfaction.empty"))
         return
-    labels = [t(f"satisfaction.tab_{tab}") for tab in TABS]
-    # The tab open when this language's tabs were first drawn is their default for good: a keyed
-    # st.tabs' default is part of its identity (a new default would reset it), and giving the value as
-    # a default rather than as written state keeps the browser and the server agreeing on the open tab.
-    initial_key = f"{TAB_KEY}_initial__{t.lang}"
-    if initial_key not in st.session_state:
-        stored = st.session_state.get(TAB_KEY)
-        st.session_state[initial_key] = labels[TABS.index(stored)] if stored in TABS else labels[0]
-    tabs = st.tabs(
-        labels, key=f"{TAB_KEY}__{t.lang}", default=st.session_state[initial_key], on_change="rerun"
+    lazy_tabs(
+        t,
+        TAB_KEY,
+        {
+            "trends": partial(_trends, context, t),
+            "breakdown": partial(_breakdown, context, t),
+            "items": partial(_items, context, t),
+            "drivers": partial(_drivers, context, t),
+            "comments": partial(_comments, context, t),
+        },
+        label=lambda tab: t(f"satisfaction.tab_{tab}"),
     )
-    sections: dict[str, Callable[[PageContext, Translator], None]] = {
-        "trends": _trends,
-        "breakdown": _breakdown,
-        "items": _items,
-        "drivers": _drivers,
-        "comments": _comments,
-    }
-    for tab_id, tab in zip(TABS, tabs, strict=True):
-        if tab.open is False:  # lazy: only the open tab is computed (None: no rerun info yet, draw)
-            continue
-        st.session_state[TAB_KEY] = tab_id
-        with tab:
-            sections[tab_id](context, t)
 
 
 def _cards(context: PageContext, t: Translator) -> bool:
