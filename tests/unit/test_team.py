@@ -9,7 +9,6 @@ import pytest
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
 
-from cxdash.errors import InputError
 from cxdash.metrics import kpis
 from cxdash.metrics.kpis import KpiOptions, Window, headline_kpis
 from cxdash.metrics.scope import Scope, scoped
@@ -506,7 +505,7 @@ def test_replaying_the_current_targets_changes_nothing_and_equals_the_kpis(score
 
 
 def test_replay_refuses_an_unknown_priority(replay_frames):
-    with pytest.raises(InputError, match="critical"):
+    with pytest.raises(ValueError, match="critical"):
         sla_replay(replay_frames, WINDOW, OPTIONS, targets={"critical": (5, 60)})
 
 

@@ -14,7 +14,6 @@ from typing import Final, Literal
 import polars as pl
 
 from cxdash.domain import PRIORITIES
-from cxdash.errors import InputError
 from cxdash.load import Frames, polars_dtype
 from cxdash.metrics.kpis import (
     HOUR_US,
@@ -97,7 +96,8 @@ def _csat_responses(frames: Frames, window: Window, *, how: Literal["left", "inn
 def _sla_rows(
     frames: Frames, tickets: pl.LazyFrame, window: Window, options: KpiOptions, keys: Sequence[str]
 ) -> list[pl.LazyFrame]:
-    """Per SLA target, `tickets` that have a policy with `keys` and `sla_<target>_met` / `_counted`."""
+    """Per SLA target, `tickets` that have a policy: `keys`, `sla_<target>_met` and `sla_<target>_n`
+    (counted: met or breached)."""
     return [
         with_sla_outcome(frames, tickets, window, options, done_at, target).select(
             *keys, pl.col("sla_met").alias(f"sla_{name}_met"), pl.col("sla_counted").alias(f"sla_{name}_n")
@@ -419,12 +419,9 @@ def workload_heatmap(frames: Frames, start: datetime, end: datetime, *, tz: str)
 def _proposed_policies(frames: Frames, targets: Mapping[str, tuple[float, float]]) -> pl.LazyFrame:
     """The SLA policies with `proposed_<target>_min` beside the current targets: a priority missing from
     `targets` keeps its current targets; one only in `targets` has null current targets."""
+    # The page offers the priorities of the schema only: another key is a programming error.
     if unknown := sorted(set(targets) - set(PRIORITIES)):
-        raise InputError(
-            f"Unknown priorities {unknown} in the proposed SLA targets (use {', '.join(PRIORITIES)}).",
-            key="errors.unknown_priority",
-            priorities=", ".join(unknown),
-        )
+        raise ValueError(f"unknown priorities {unknown} in the proposed SLA targets; use {PRIORITIES}")
     proposed = pl.LazyFrame(
         {
             "priority": list(targets),
@@ -459,7 +456,7 @@ def replay_rows(
     Columns: ticket_id, team_id, agent_id, priority, channel, created_at, target, counted_min (minutes to
     the response / resolution, or the age at data_as_of while not done, on the SLA clock),
     current_target_min, proposed_target_min, current, proposed (OUTCOMES). Tickets of a priority with
-    neither a policy nor a proposal have no rows. InputError for an unknown priority.
+    neither a policy nor a proposal have no rows. ValueError for an unknown priority.
     """
     replayed = frames.with_tables(sla_policies=_proposed_policies(frames, targets))
     created = _created(frames, window)
