@@ -25,14 +25,14 @@ def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
 @pytest.mark.parametrize(
     ("roles", "pages"),
     [
-        (["admin"], ["overview", "satisfaction", "complaints", "loyalty", "admin"]),
-        (["manager"], ["overview", "satisfaction", "complaints", "loyalty"]),
-        (["team_lead"], ["overview", "satisfaction", "complaints", "loyalty"]),
-        (["analyst"], ["overview", "satisfaction", "complaints", "loyalty"]),
-        (["viewer"], ["overview", "satisfaction", "complaints", "loyalty"]),
+        (["admin"], ["overview", "satisfaction", "complaints", "loyalty", "team", "admin"]),
+        (["manager"], ["overview", "satisfaction", "complaints", "loyalty", "team"]),
+        (["team_lead"], ["overview", "satisfaction", "complaints", "loyalty", "team"]),
+        (["analyst"], ["overview", "satisfaction", "complaints", "loyalty", "team"]),
+        (["viewer"], ["overview", "satisfaction", "complaints", "loyalty", "team"]),
         (
             ["viewer", "admin"],
-            ["overview", "satisfaction", "complaints", "loyalty", "admin"],
+            ["overview", "satisfaction", "complaints", "loyalty", "team", "admin"],
         ),  # the union, in navigation order
         (["root"], []),
         ([], []),

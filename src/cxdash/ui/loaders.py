@@ -58,6 +58,16 @@ from cxdash.views.satisfaction import (
     satisfaction_cards,
     satisfaction_trend,
 )
+from cxdash.views.team import (
+    Backlog,
+    Replay,
+    Scorecards,
+    backlog_view,
+    replay,
+    sla_over_time,
+    team_scorecards,
+    workload,
+)
 
 
 def data_version(url: str) -> str:
@@ -428,3 +438,59 @@ def points_data(
 ) -> PointsView:
     frames = user_frames(url, version, user, scope)
     return points_view(frames, period, span=dataset(url, version).span, tz=tz, csat_threshold=csat_threshold)
+
+
+# The Team performance page.
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def team_scorecards_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> Scorecards:
+    frames = user_frames(url, version, user, scope)
+    return team_scorecards(frames, period, span=dataset(url, version).span, tz=tz, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def sla_trend_data(
+    url: str,
+    version: str,
+    kind: PeriodKind,
+    by: tuple[str, ...],
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+) -> pl.DataFrame:
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    return sla_over_time(
+        frames, trend_periods(span, kind, tz), kind=kind, span=span, tz=tz, options=options, by=by
+    )
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def backlog_data(url: str, version: str, scope: Scope, options: KpiOptions, tz: str, user: User) -> Backlog:
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    return backlog_view(frames, trend_periods(span, "month", tz)[-6:], span=span, tz=tz, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def workload_data(url: str, version: str, period: Period, scope: Scope, tz: str, user: User) -> pl.DataFrame:
+    frames = user_frames(url, version, user, scope)
+    return workload(frames, period, span=dataset(url, version).span, tz=tz)
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def replay_data(
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+    targets: tuple[tuple[str, float, float], ...],
+) -> Replay:
+    frames = user_frames(url, version, user, scope)
+    proposed = {priority: (first, resolution) for priority, first, resolution in targets}
+    return replay(frames, period, span=dataset(url, version).span, tz=tz, options=options, targets=proposed)

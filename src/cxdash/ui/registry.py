@@ -54,6 +54,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="team",
+        script="pages/team.py",
+        icon=":material/groups:",
+        title_key="nav.team",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="admin",
         script="pages/admin.py",
         icon=":material/admin_panel_settings:",
