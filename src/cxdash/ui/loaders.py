@@ -63,6 +63,7 @@ from cxdash.views.team import (
     Replay,
     Scorecards,
     backlog_view,
+    frt_trend,
     replay,
     sla_over_time,
     team_scorecards,
@@ -494,3 +495,14 @@ def replay_data(
     frames = user_frames(url, version, user, scope)
     proposed = {priority: (first, resolution) for priority, first, resolution in targets}
     return replay(frames, period, span=dataset(url, version).span, tz=tz, options=options, targets=proposed)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def frt_trend_data(
+    url: str, version: str, kind: PeriodKind, by: str, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> pl.DataFrame:
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    return frt_trend(
+        frames, trend_periods(span, kind, tz), kind=kind, span=span, tz=tz, options=options, by=by
+    )

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from cxdash.load import Frames
-from cxdash.metrics.kpis import KpiOptions, Window
+from cxdash.metrics.kpis import KpiOptions, Window, elapsed_minutes_expr
 from cxdash.metrics.team import (
     backlog_at,
     breaching_now,
     fair_csat,
+    period_expr,
     replay_breaches,
     scorecards,
     sla_replay,
@@ -119,3 +120,37 @@ def replay(
         ]
     )
     return Replay(by_team=by_team, by_channel=by_channel, changed=changed)
+
+
+def frt_trend(
+    frames: Frames,
+    periods: list[Period],
+    *,
+    kind: PeriodKind,
+    span: DataSpan,
+    tz: str,
+    options: KpiOptions,
+    by: str,
+) -> pl.DataFrame:
+    """Median first-response minutes (on the chosen clock) per period and group of the tickets created
+    then: period, group, frt_median_min, n (the headline KPI's definition per group)."""
+    if not periods:
+        return pl.DataFrame(
+            schema={"period": pl.String, "group": pl.String, "frt_median_min": pl.Float64, "n": pl.Int64}
+        )
+    first, last = _window(periods[0], span, tz), _window(periods[-1], span, tz)
+    minutes = elapsed_minutes_expr(frames, options.clock, "created_at", "first_response_at")
+    return (
+        frames.tickets.filter(
+            (pl.col("created_at") >= first.start)
+            & (pl.col("created_at") < last.end)
+            & pl.col("first_response_at").is_not_null()
+        )
+        .with_columns(minutes.alias("frt_min"))
+        .group_by(
+            period_expr("created_at", kind, tz).alias("period"), pl.col(by).cast(pl.String).alias("group")
+        )
+        .agg(pl.col("frt_min").median().alias("frt_median_min"), pl.len().cast(pl.Int64).alias("n"))
+        .sort("period", "group")
+        .collect()
+    )

@@ -10,12 +10,13 @@ import polars as pl
 import streamlit as st
 
 from cxdash.charts.team import backlog_bars, fair_dots, replay_bars, sla_lines, workload_heat
-from cxdash.domain import PRIORITIES
+from cxdash.domain import CHANNELS, PRIORITIES
 from cxdash.i18n import Translator
 from cxdash.metrics.team import SCORECARD_N
 from cxdash.ui.loaders import (
     backlog_data,
     dataset,
+    frt_trend_data,
     replay_data,
     sla_trend_data,
     team_scorecards_data,
@@ -235,7 +236,38 @@ def _sla(context: PageContext, t: Translator) -> None:
             file_name=f"cxdash_sla_{target}_{kind}.csv",
             record=export_record(context, f"team.sla.{target}"),
         )
+    _frt(context, t, kind, group)
     _backlog(context, t)
+
+
+def _frt(context: PageContext, t: Translator, kind: str, group: str) -> None:
+    """Median first response per period and group: where a change of tool or staffing shows first."""
+    url, version, tz = _args(context)
+    table = frt_trend_data(url, version, kind, group, context.scope, context.options, tz, context.user)
+    names = _team_names(context) if group == "team_id" else {c: t(f"channel.{c}") for c in CHANNELS}
+    rows = table.select(
+        "period",
+        pl.col("group").replace_strict(names, default=pl.col("group")).alias("label"),
+        pl.col("frt_median_min").alias("pct"),
+        "n",
+    ).filter(pl.col("label").is_not_null())
+    periods = {p.label: t.period(p) for p in trend_periods(dataset(url, version).span, kind, tz)}
+    title = clock_label(t, t("kpi.frt_median_min.label"), context.options.clock)  # type: ignore[arg-type]
+    out = rows.select(
+        pl.col("period").replace_strict(periods, default=pl.col("period")).alias(t("chart.period")),
+        pl.col("label").alias(t(f"team.by_{group}")),
+        pl.col("pct").round(1).alias(title),
+        pl.col("n").alias(t("chart.n")),
+    )
+    chart_with_table(
+        sla_lines(rows, title=title, value="min", period_text=periods),
+        out,
+        t=t,
+        key="team_frt",
+        file_name=f"cxdash_frt_{kind}.csv",
+        record=export_record(context, "team.frt"),
+    )
+    st.caption(t("team.frt_note"))
 
 
 def _backlog(context: PageContext, t: Translator) -> None:
