@@ -387,6 +387,17 @@ def _whatif(context: PageContext, t: Translator) -> None:
         url, version, context.period, context.scope, context.options, tz, context.user, tuple(proposed)
     )
     names = _team_names(context)
+    cols = st.columns(2)
+    for column, target in zip(cols, ("first_response", "resolution"), strict=True):
+        rows = result.by_team.filter(pl.col("target") == target)
+        now = _overall(rows, "current")
+        then = _overall(rows, "proposed")
+        column.metric(
+            t(f"team.overall_{target}"),
+            "—" if then is None else f"{then:.1f}%",
+            delta=None if now is None or then is None else f"{then - now:+.1f} pp",
+            help=t("team.overall_help"),
+        )
     for target in ("first_response", "resolution"):
         rows = result.by_team.filter(pl.col("target") == target).with_columns(
             pl.col("team_id").replace_strict(names, default=pl.col("team_id")).fill_null("—").alias("label")
@@ -417,6 +428,12 @@ def _whatif(context: PageContext, t: Translator) -> None:
         file_name="cxdash_sla_replay_tickets.csv",
         record=export_record(context, "team.replay.tickets"),
     )
+
+
+def _overall(rows: pl.DataFrame, which: str) -> float | None:
+    """Company-wide attainment (%) from the per-team rows: Σ met / Σ counted."""
+    met, counted = rows[f"{which}_met"].sum(), rows[f"{which}_n"].sum()
+    return 100 * met / counted if counted else None
 
 
 def _agent(context: PageContext, t: Translator, cards) -> None:
