@@ -57,3 +57,21 @@ def test_a_team_lead_sees_only_their_teams(page):
     assert teams[t("team.team")].to_list() == [
         next(v for v in teams[t("team.team")].to_list() if "(T01)" in v)
     ]
+
+
+def test_the_chat_first_response_rise_shows_on_the_medium_demo(monkeypatch, medium_db):
+    t = Translator("zh")
+    at = page_opener(monkeypatch, medium_db, "pages/team.py")(
+        team_tab="sla", team_sla_by="channel", team_sla_kind="quarter"
+    )
+    assert not at.exception and not at.error
+    title = next(
+        c for f in frames_shown(at) for c in f.columns if c.startswith(t("kpi.frt_median_min.label"))
+    )
+    table = next(f for f in frames_shown(at) if title in f.columns and t("team.by_channel") in f.columns)
+    chat = table.filter(pl.col(t("team.by_channel")) == t("channel.chat"))
+    by_period = dict(zip(chat[t("chart.period")], chat[title], strict=True))
+    assert (
+        by_period[t("period.quarter", year=2026, quarter=3)]
+        >= 1.5 * by_period[t("period.quarter", year=2026, quarter=2)]
+    )
