@@ -1,15 +1,19 @@
-"""The app through Streamlit's AppTest: the Overview renders in both languages and its figures equal
-`python -m cxdash kpis` for the same period and scope."""
+"""The app through Streamlit's AppTest: the Overview renders in both languages, its figures equal
+`python -m cxdash kpis` for the same period and scope, and it warns when a KPI rests on poor data."""
 
 import re
+import shutil
+import sqlite3
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxdash.i18n import Translator
 from cxdash.kpi_report import kpi_report
 from cxdash.load import read_frames, read_span
-from cxdash.metrics.kpis import HEADLINE_KPIS
+from cxdash.metrics.kpis import HEADLINE_KPIS, Window
+from cxdash.metrics.quality import quality_report
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
 from tests.app.session import ROOT, token_for
@@ -167,3 +171,84 @@ def test_a_team_lead_sees_served_customer_kpis_reasons_and_the_running_marker(ap
     assert any("按日折算" in text for text in texts)  # counts of a running quarter, per day of data
     first = app(f_period_quarter="2025Q1")  # the demo's order history reaches a year before it
     assert not any("历史数据不足" in text for text in shown_texts(first))
+
+
+# Data quality -------------------------------------------------------------------------------------
+Q3_UTC = ("2026-06-30 16:00:00", "2026-09-30 16:00:00")  # 2026Q3 in Asia/Shanghai, as stored (UTC)
+
+
+@pytest.fixture
+def poor_db(small_db, tmp_path) -> str:
+    """A copy of the small demo where 12 % of 2026Q3's surveys were answered an hour before they were
+    sent (the UPDATE moves the data version through the database's triggers, so caches reload)."""
+    path = tmp_path / "poor.db"
+    shutil.copy(small_db.removeprefix("sqlite:///"), path)
+    with sqlite3.connect(path) as conn:
+        in_q3 = "(sent_at >= ? AND sent_at < ?) OR (responded_at >= ? AND responded_at < ?)"
+        (count,) = conn.execute(f"SELECT COUNT(*) FROM surveys WHERE {in_q3}", Q3_UTC * 2).fetchone()
+        ids = conn.execute(
+            "SELECT survey_id FROM surveys WHERE responded_at IS NOT NULL AND sent_at >= ? AND sent_at < ?"
+            " ORDER BY survey_id LIMIT ?",
+            (*Q3_UTC, round(count * 0.12)),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE surveys SET responded_at = datetime(sent_at, '-1 hour') WHERE survey_id = ?", ids
+        )
+    return f"sqlite:///{path}"
+
+
+def open_overview(monkeypatch, url: str, *, user: str = "manager", lang: str = "zh") -> AppTest:
+    monkeypatch.setenv("CXDASH_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["cxdash_token"] = token_for(url, user)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception
+    return at
+
+
+def quality_table(at: AppTest, t: Translator):
+    """The data-quality expander's table of failing checks, or None."""
+    return next((f.value for f in at.dataframe if t("dq.col_check") in f.value.columns), None)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_kpi_resting_on_poor_data_gets_a_warning(monkeypatch, poor_db, lang):
+    t = Translator(lang)
+    window = Window.of(parse_period("2026Q3"), tz="Asia/Shanghai", data_as_of=read_span(poor_db).data_as_of)
+    row = quality_report(read_frames(poor_db), window).filter(
+        pl.col("check") == "surveys.responded_before_sent"
+    )
+    checked, failing = row["rows_checked"].item(), row["rows_failing"].item()
+    assert 0.11 < failing / checked < 0.13
+    at = open_overview(monkeypatch, poor_db, lang=lang)
+    assert len(at.metric) == len(HEADLINE_KPIS)
+    [warning] = [w.value for w in at.warning if t("dq.warning_intro") in w.value]
+    assert t("dq.check.surveys.responded_before_sent") in warning
+    share = t(
+        "dq.share.surveys",
+        pct=t.kpi_value(100 * failing / checked, "%"),
+        failing=f"{failing:,}",
+        checked=f"{checked:,}",
+    )
+    assert share in warning
+    for kpi in ("csat_pct", "nps", "ces_mean", "csat_mean", "csat_response_rate_pct"):
+        assert t(f"kpi.{kpi}.label") in warning
+    assert t("kpi.frt_median_min.label") not in warning
+    said = {"en": ("rest on poor data", "Data → Data quality"), "zh": ("数据质量不佳", "数据 → 数据质量")}
+    assert all(text in warning for text in said[lang])
+    table = quality_table(at, t)
+    assert table is not None
+    assert table.iloc[0].tolist()[:3] == [t("dq.check.surveys.responded_before_sent"), failing, checked]
+    assert not [text for text in shown_texts(at) if RAW_KEY.search(text)]
+
+
+@pytest.mark.parametrize("user", ["manager", "viewer"])
+def test_the_clean_demo_shows_no_quality_warning(monkeypatch, small_db, user):
+    """Also for a viewer, who sees e-mails and phone numbers masked (duplicates count unmasked)."""
+    t = Translator("en")
+    at = open_overview(monkeypatch, small_db, user=user, lang="en")
+    assert len(at.metric) == len(HEADLINE_KPIS)
+    assert not [w.value for w in at.warning if t("dq.warning_intro") in w.value]
+    assert quality_table(at, t) is None
+    assert any(s.value == t("overview.dq_ok") for s in at.success)

@@ -112,15 +112,14 @@ def test_language_setting(setting, lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_keys_built_at_run_time_exist(lang):
     from cxdash.auth.roles import ROLES
-    from cxdash.views.overview import data_quality  # noqa: F401 - the dq.* names below are its keys
+    from cxdash.metrics.quality import CHECKS
 
     t = Translator(lang)
     keys = [f"role.{r}" for r in ROLES]
     keys += [f"login.ended_{r}" for r in ("idle", "expired", "revoked", "disabled")]
     keys += [f"admin.col_{c}" for c in ("audit_id", "at", "username", "action", "client", "detail")]
-    keys += [f"dq.{c}" for c in ("resolved_before_created", "responded_before_created",
-                                  "resolved_without_first_response", "tickets_without_customer",
-                                  "scores_out_of_range")]  # fmt: skip
+    keys += [f"dq.check.{check.id}" for check in CHECKS]
+    keys += [f"dq.share.{table}" for table in {check.table for check in CHECKS}]
     keys += [f"filters.kind_{k}" for k in ("quarter", "month", "custom")]
     keys += [f"overview.trend_{k}" for k in ("quarter", "month")]
     keys += [f"overview.status_{s}" for s in ("green", "amber", "red")]

@@ -1,6 +1,6 @@
-"""Cards, targets and data-quality counts of the Overview, on hand-built data."""
+"""Cards, targets and data-quality warnings of the Overview, on hand-built data."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -14,8 +14,16 @@ from cxdash.metrics.compare import (
     target_status,
 )
 from cxdash.metrics.kpis import KPI_BY_NAME, KpiValue, Window
+from cxdash.metrics.quality import REPORT_SCHEMA, quality_report
 from cxdash.periods import DataSpan, parse_period
-from cxdash.views.overview import data_quality, kpi_cards
+from cxdash.views.overview import (
+    SHOWN_KPIS,
+    OverviewQuality,
+    QualityWarning,
+    kpi_cards,
+    overview_quality,
+    quality_warnings,
+)
 from tests.kpi_frames import Q3, at, kpi_frames
 
 
@@ -116,28 +124,119 @@ def test_medians_are_not_tested():
     assert p is None
 
 
-def test_data_quality_counts_contract_breaks():
-    frames = kpi_frames(
-        tickets=[
-            {"customer_id": "c1", "created_at": at("2026-08-01"), "resolved_at": at("2026-07-30")},
-            {"customer_id": "nobody", "created_at": at("2026-08-01")},
-            {
-                "customer_id": "c1",
-                "created_at": at("2026-08-01"),
-                "resolved_at": at("2026-08-02"),
-                "agent_replies": 2,
-            },
-        ],
+CREATED = at("2026-08-01T09:00")
+
+
+def quality_frames(*, bad_surveys: int):
+    """Ten resolved tickets of Q3 that pass every check, each with a csat response; the first
+    `bad_surveys` responses are dated a day before their survey was sent."""
+    tickets = [
+        {
+            "ticket_id": f"t{i}",
+            "created_at": CREATED,
+            "first_response_at": CREATED + timedelta(minutes=30),
+            "resolved_at": CREATED + timedelta(hours=2),
+            "status": "resolved",
+            "agent_id": "a1",
+        }
+        for i in range(10)
+    ]
+    surveys = [
+        {
+            "survey_id": f"s{i}",
+            "ticket_id": f"t{i}",
+            "sent_at": at("2026-08-05"),
+            "responded_at": at("2026-08-04") if i < bad_surveys else at("2026-08-05T01:00"),
+            "score": 5 if i % 2 else 3,
+        }
+        for i in range(10)
+    ]
+    agent = {"agent_id": "a1", "name": "A", "team_id": "T01", "hired_on": date(2025, 1, 1), "active": True}
+    return kpi_frames(
+        tickets=tickets,
+        surveys=surveys,
         customers=[{"customer_id": "c1"}],
-        surveys=[{"kind": "csat", "score": 9, "responded_at": at("2026-08-01")}],
+        teams=[{"team_id": "T01", "name": "One"}],
+        agents=[agent],
     )
-    assert data_quality(frames, Q3) == {
-        "resolved_before_created": 1,
-        "responded_before_created": 0,
-        "resolved_without_first_response": 2,
-        "tickets_without_customer": 1,
-        "scores_out_of_range": 1,
-    }
+
+
+def overview_quality_of(frames) -> OverviewQuality:
+    """The Overview's data quality for Q3 of `frames`, as the page builds it."""
+    from cxdash.metrics.kpis import KpiOptions
+    from cxdash.views.overview import overview
+
+    span = DataSpan(first=at("2026-07-01"), data_as_of=at("2026-10-15"))
+    q3 = parse_period("2026Q3")
+    data = overview(frames, q3, [q3], span=span, tz="UTC", options=KpiOptions(), teams=())
+    return overview_quality(quality_report(frames, data.current.window), data.cards)
+
+
+def test_the_overview_warns_about_the_kpis_that_rest_on_bad_surveys():
+    quality = overview_quality_of(quality_frames(bad_surveys=2))
+    # 2 of the period's 10 surveys answered before they were sent: 80 % usable, below 95 %. NPS and CES
+    # rest on the same check but have no value (no such surveys), so the page does not name them.
+    assert quality.warnings == [
+        QualityWarning(
+            check="surveys.responded_before_sent",
+            table="surveys",
+            kpis=("csat_pct", "csat_mean", "csat_response_rate_pct"),
+            rows_checked=10,
+            rows_failing=2,
+            usable_pct=80.0,
+        )
+    ]
+    assert quality.failing.schema == pl.Schema(REPORT_SCHEMA)
+    assert quality.failing.select("check", "rows_checked", "rows_failing").rows() == [
+        ("surveys.responded_before_sent", 10, 2)
+    ]
+
+
+def test_clean_data_carries_no_warning_and_no_failing_check():
+    quality = overview_quality_of(quality_frames(bad_surveys=0))
+    assert quality.warnings == []
+    assert quality.failing.is_empty()
+
+
+def test_a_check_just_at_the_threshold_does_not_warn():
+    # 1 bad survey of 10: 90 % usable, which warns below a threshold above 90 % only
+    frames = quality_frames(bad_surveys=1)
+    report = quality_report(frames, Q3)
+    assert report.filter(pl.col("check") == "surveys.responded_before_sent")["usable_pct"].item() == 90.0
+    assert quality_warnings(report, SHOWN_KPIS, warn_below_pct=90.0) == []
+    assert [w.check for w in quality_warnings(report, SHOWN_KPIS, warn_below_pct=90.1)] == [
+        "surveys.responded_before_sent"
+    ]
+
+
+def test_warnings_name_only_the_shown_kpis_in_page_order_worst_check_first():
+    rows = [  # (check, table, kpis, usable_pct)
+        ("a", "tickets", ["frt_p90_min", "frt_median_min"], 90.0),
+        ("b", "surveys", ["csat_pct", "nps"], 50.0),
+        ("c", "orders", ["revenue"], 99.0),  # above the threshold
+        ("d", "tickets", [], 10.0),  # affects a breakdown only
+        ("e", "customers", ["conversion_rate_pct"], 20.0),  # not shown (no value under a team filter)
+    ]
+    report = pl.DataFrame(
+        {
+            "check": [r[0] for r in rows],
+            "table": [r[1] for r in rows],
+            "problem": [""] * len(rows),
+            "kpis": [r[2] for r in rows],
+            "breakdowns": [["team"] for _ in rows],
+            "rows_checked": [100] * len(rows),
+            "rows_failing": [round(100 - r[3]) for r in rows],
+            "usable_pct": [r[3] for r in rows],
+        },
+        schema=REPORT_SCHEMA,
+    )
+    shown = [name for name in SHOWN_KPIS if name != "conversion_rate_pct"]
+    warnings = quality_warnings(report, shown)
+    assert [(w.check, w.kpis, w.rows_failing) for w in warnings] == [
+        ("b", ("csat_pct", "nps"), 50),
+        ("a", ("frt_median_min", "frt_p90_min"), 10),
+    ]
+    assert quality_warnings(report.clear(), shown) == []
 
 
 def test_overview_shares_one_computation_and_marks_the_running_period():

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from cxdash.auth.access import frames_for_user
+from cxdash.auth.access import frames_for_counting, frames_for_user, rows_for_user
 from cxdash.auth.store import User
 from cxdash.db.engine import check_schema, shared_engine
 from cxdash.db.version import read_data_version
 from cxdash.errors import InputError
 from cxdash.load import Frames, read_frames, read_span
-from cxdash.metrics.kpis import KpiOptions
+from cxdash.metrics.kpis import KpiOptions, Window
+from cxdash.metrics.quality import CHECK_BY_ID, offending_rows, quality_report
 from cxdash.metrics.satisfaction import CommentKind
 from cxdash.metrics.scope import Scope
 from cxdash.metrics.tiers import TierRules
@@ -506,3 +507,26 @@ def frt_trend_data(
     return frt_trend(
         frames, trend_periods(span, kind, tz), kind=kind, span=span, tz=tz, options=options, by=by
     )
+
+
+# The Data page: data quality of the user's scope (duplicates compare unmasked values; rows leave masked).
+def _counting_frames(url: str, version: str, period: Period, scope: Scope, tz: str, user: User):
+    raw = _raw(url, version)
+    frames = frames_for_counting(raw.frames, roles=user.roles, lead_teams=user.teams, chosen=scope)
+    span = dataset(url, version).span
+    return frames, Window.of(period, tz=tz, data_as_of=span.data_as_of)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def quality_data(url: str, version: str, period: Period, scope: Scope, tz: str, user: User) -> pl.DataFrame:
+    frames, window = _counting_frames(url, version, period, scope, tz, user)
+    return quality_report(frames, window)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def quality_rows_data(
+    url: str, version: str, period: Period, scope: Scope, tz: str, user: User, check_id: str
+) -> pl.DataFrame:
+    frames, window = _counting_frames(url, version, period, scope, tz, user)
+    rows = offending_rows(frames, window, check_id)
+    return rows_for_user(CHECK_BY_ID[check_id].table, rows, roles=user.roles)

@@ -1,4 +1,5 @@
-"""The Overview's content as data: KPI cards with targets and tested changes, KPI trends, data quality."""
+"""The Overview's content as data: KPI cards with targets and tested changes, KPI trends, and the KPIs
+shown that rest on poor data (from cxdash.metrics.quality's report of the same scope and period)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from cxdash.metrics.compare import (
     compare_periods,
     resolve_targets,
 )
-from cxdash.metrics.kpis import SERVED_CUSTOMER_KPIS, KpiOptions, Window
+from cxdash.metrics.kpis import SERVED_CUSTOMER_KPIS, KpiOptions
+from cxdash.metrics.quality import DEFAULT_WARN_BELOW_PCT, kpi_usability
 from cxdash.periods import DataSpan, Period
 
 KPI_GROUPS: dict[str, tuple[str, ...]] = {
@@ -102,13 +104,78 @@ def trend_series(results: Sequence[PeriodResult]) -> pl.DataFrame:
     )
 
 
+SHOWN_KPIS: tuple[str, ...] = tuple(name for names in KPI_GROUPS.values() for name in names)
+
+
+def shown_kpis(cards: Sequence[KpiCard]) -> list[str]:
+    """The KPIs the page shows with a value, in the page's order."""
+    with_value = {card.name for card in cards if card.value is not None}
+    return [name for name in SHOWN_KPIS if name in with_value]
+
+
+@dataclass(frozen=True, slots=True)
+class QualityWarning:
+    """KPIs shown with a value that rest on rows failing one check, whose usable share is below the
+    threshold (cxdash.metrics.quality)."""
+
+    check: str
+    table: str
+    kpis: tuple[str, ...]  # in the page's order
+    rows_checked: int
+    rows_failing: int
+    usable_pct: float
+
+
+def quality_warnings(
+    report: pl.DataFrame,
+    shown: Sequence[str],
+    *,
+    warn_below_pct: float = DEFAULT_WARN_BELOW_PCT,
+) -> list[QualityWarning]:
+    """One warning per check (a quality_report row) that makes a KPI of `shown` warn (kpi_usability),
+    worst check first; none for an empty report."""
+    order = {name: i for i, name in enumerate(shown)}
+    warned = kpi_usability(report, warn_below_pct=warn_below_pct).filter(
+        pl.col("warn") & pl.col("kpi").is_in(list(order))
+    )
+    kpis_by_check: dict[str, list[str]] = {}
+    for kpi, checks in warned.select("kpi", "checks_below").iter_rows():
+        for check in checks:
+            kpis_by_check.setdefault(check, []).append(kpi)
+    rows = report.filter(pl.col("check").is_in(list(kpis_by_check))).sort("usable_pct", maintain_order=True)
+    return [
+        QualityWarning(
+            check=row["check"],
+            table=row["table"],
+            kpis=tuple(sorted(kpis_by_check[row["check"]], key=order.__getitem__)),
+            rows_checked=row["rows_checked"],
+            rows_failing=row["rows_failing"],
+            usable_pct=row["usable_pct"],
+        )
+        for row in rows.iter_rows(named=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewQuality:
+    failing: pl.DataFrame  # the report's rows (REPORT_SCHEMA) of checks with failing rows, in CHECKS order
+    warnings: list[QualityWarning]  # about the KPIs the cards show with a value
+
+
+def overview_quality(report: pl.DataFrame, cards: Sequence[KpiCard]) -> OverviewQuality:
+    """The Overview's data quality from `report` (quality_report of the cards' scope and period)."""
+    return OverviewQuality(
+        failing=report.filter(pl.col("rows_failing") > 0),
+        warnings=quality_warnings(report, shown_kpis(cards)),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OverviewData:
     cards: list[KpiCard]
     series: pl.DataFrame  # SERIES_SCHEMA
     current: PeriodResult
     has_data: bool
-    quality: dict[str, int]
 
 
 def overview(
@@ -121,7 +188,7 @@ def overview(
     options: KpiOptions,
     teams: Sequence[str],
 ) -> OverviewData:
-    """Cards (with previous period, last year and targets), trends and data quality of one scope."""
+    """Cards (with previous period, last year and targets) and trends of one scope."""
     compared = compare_periods(frames, period, span=span, tz=tz, options=options, extra_periods=trend_periods)
     targets = resolve_targets(frames.kpi_targets.collect(), period_label=period.label, teams=teams)
     current = compared.current
@@ -130,38 +197,4 @@ def overview(
         series=trend_series([compared.extra[p.label] for p in trend_periods]),
         current=current,
         has_data=current.kpis["tickets"].n > 0 or current.kpis["revenue"].n > 0,
-        quality=data_quality(frames, current.window),
     )
-
-
-SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
-
-
-def data_quality(frames: Frames, window: Window) -> dict[str, int]:
-    """Counts of rows in the period that break the contract's logic (0 everywhere = clean)."""
-    created = frames.tickets.filter(
-        (pl.col("created_at") >= window.start) & (pl.col("created_at") < window.end)
-    )
-    tickets = created.select(
-        (pl.col("resolved_at") < pl.col("created_at")).sum().alias("resolved_before_created"),
-        (pl.col("first_response_at") < pl.col("created_at")).sum().alias("responded_before_created"),
-        (
-            pl.col("resolved_at").is_not_null()
-            & pl.col("first_response_at").is_null()
-            & (pl.col("agent_replies") > 0)
-        )
-        .sum()
-        .alias("resolved_without_first_response"),
-    )
-    orphans = created.join(frames.customers.select("customer_id"), on="customer_id", how="anti").select(
-        pl.len().alias("tickets_without_customer")
-    )
-    out_of_range = pl.any_horizontal(
-        (pl.col("kind") == kind) & ((pl.col("score") < lo) | (pl.col("score") > hi))
-        for kind, (lo, hi) in SCORE_RANGES.items()
-    )
-    surveys = frames.surveys.filter(
-        (pl.col("responded_at") >= window.start) & (pl.col("responded_at") < window.end)
-    ).select(out_of_range.sum().alias("scores_out_of_range"))
-    row = pl.concat(pl.collect_all([tickets, orphans, surveys]), how="horizontal").row(0, named=True)
-    return {name: int(count or 0) for name, count in row.items()}

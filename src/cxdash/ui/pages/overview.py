@@ -1,6 +1,8 @@
 """The Overview page (PRODUCT.md view 1): KPI cards against target, previous period and last year;
-trend charts with annotations; a data-quality summary."""
+trend charts with annotations; a warning when a KPI rests on poor data and a data-quality summary
+(cxdash.metrics.quality)."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import polars as pl
@@ -14,11 +16,11 @@ from cxdash.metrics.kpis import DURATION_KPIS, KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
 from cxdash.plain_text import markdown_plain
-from cxdash.ui.loaders import OverviewData, dataset, overview_data, user_frames
+from cxdash.ui.loaders import OverviewData, dataset, overview_data, quality_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
 from cxdash.ui.widgets import chart_with_table, clock_control, clock_label, empty_state, kpi_card
-from cxdash.views.overview import KPI_GROUPS, KpiCard
+from cxdash.views.overview import KPI_GROUPS, KpiCard, OverviewQuality, QualityWarning, overview_quality
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
 TREND_KINDS = ("quarter", "month")
@@ -87,6 +89,11 @@ def _render(context: PageContext, t: Translator) -> None:
     if not data.has_data:
         empty_state(t("overview.empty"))
         return
+    # The same cached report as the Data page's: counted on the scope's unmasked rows, so duplicate
+    # customers are found for every role (only counts leave it).
+    report = quality_data(url, context.version, context.period, context.scope, tz, context.user)
+    quality = overview_quality(report, data.cards)
+    _quality_warning(t, quality)
     cards = {card.name: card for card in data.cards}
     for group, names in KPI_GROUPS.items():
         st.subheader(t(f"overview.group_{group}"))
@@ -99,7 +106,7 @@ def _render(context: PageContext, t: Translator) -> None:
                     clock=clock if name in DURATION_KPIS else None,
                 )  # fmt: skip
     _trends(context, t, data)
-    _quality(t, data)
+    _quality(t, quality)
 
 
 def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
@@ -179,10 +186,52 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             )  # fmt: skip
 
 
-def _quality(t: Translator, data: OverviewData) -> None:
-    problems = {name: count for name, count in data.quality.items() if count}
+def _kpi_list(t: Translator, kpis: Sequence[str]) -> str:
+    return t("dq.kpi_separator").join(t(f"kpi.{name}.label") for name in kpis)
+
+
+def _warning_line(t: Translator, warning: QualityWarning) -> str:
+    share = t(
+        f"dq.share.{warning.table}",
+        pct=t.kpi_value(100 - warning.usable_pct, "%"),
+        failing=f"{warning.rows_failing:,}",
+        checked=f"{warning.rows_checked:,}",
+    )
+    key = "dq.warning_one" if len(warning.kpis) == 1 else "dq.warning_many"
+    return t(key, kpis=_kpi_list(t, warning.kpis), share=share, check=t(f"dq.check.{warning.check}"))
+
+
+def _quality_warning(t: Translator, quality: OverviewQuality) -> None:
+    """Which KPIs on this page rest on poor data (catalogue text and numbers only, no text from data)."""
+    if not quality.warnings:
+        return
+    lines = "\n".join(f"- {_warning_line(t, warning)}" for warning in quality.warnings)
+    st.warning(f"{t('dq.warning_intro')}\n\n{lines}", icon=":material/warning:")
+
+
+def _quality(t: Translator, quality: OverviewQuality) -> None:
+    failing = quality.failing
     with st.expander(t("overview.data_quality"), icon=":material/fact_check:"):
-        if not problems:
+        if failing.is_empty():
             st.success(t("overview.dq_ok"))
-        for name, count in problems.items():
-            st.warning(f"{t('dq.' + name)}: {count:,}")
+            return
+        st.caption(t("dq.list_intro"))
+        table = failing.select(
+            pl.col("check").map_elements(lambda c: t(f"dq.check.{c}"), return_dtype=pl.String),
+            pl.col("rows_failing"),
+            pl.col("rows_checked"),
+            pl.col("usable_pct").round(1),
+            pl.col("kpis").map_elements(lambda kpis: _kpi_list(t, kpis), return_dtype=pl.String),
+        )
+        st.dataframe(
+            table.rename(
+                {
+                    "check": t("dq.col_check"),
+                    "rows_failing": t("dq.col_failing"),
+                    "rows_checked": t("dq.col_checked"),
+                    "usable_pct": t("dq.col_usable"),
+                    "kpis": t("dq.col_kpis"),
+                }
+            ),
+            hide_index=True,
+        )
