@@ -1,4 +1,4 @@
-"""`python -m cxdash …`: demo, init-db, refresh, kpis, users, bench, serve."""
+"""`python -m cxdash …`: demo, init-db, refresh, kpis, import, users, bench, serve."""
 
 import argparse
 import json
@@ -129,6 +129,29 @@ def build_parser() -> argparse.ArgumentParser:
     roles.add_argument("--teams", help="comma-separated team ids (unchanged if omitted)")
     for action in (add, listing, *switches, password, roles):
         _db_option(action)
+
+    imp = commands.add_parser(
+        "import",
+        help="import a CSV or Excel file into the CRM tables (one transaction; per-row errors; idempotent)",
+    )
+    _db_option(imp)
+    imp.add_argument("file", type=Path, metavar="FILE", help="a .csv, .tsv, .xlsx or .xls file")
+    what = imp.add_mutually_exclusive_group()
+    what.add_argument("--table", help="the table the file's rows belong to (e.g. tickets)")
+    what.add_argument(
+        "--kind",
+        choices=["flat_tickets", "order_lines"],
+        help="flat_tickets: one row per ticket with customer and rating; order_lines: invoice lines",
+    )
+    imp.add_argument("--mapping", type=Path, metavar="YAML", help="column mapping (default: suggested)")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check and show what would be written; write nothing"
+    )
+    imp.add_argument("--save-mapping", type=Path, metavar="YAML", help="write the mapping used to this file")
+    imp.add_argument("--errors", type=Path, metavar="CSV", help="write every per-row error to this CSV")
+    imp.add_argument(
+        "--encoding", help="the CSV's encoding when it is neither UTF-8 nor GB18030 (e.g. cp1252)"
+    )
 
     bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
     _db_option(bench)
@@ -264,7 +287,79 @@ def run_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_import(args: argparse.Namespace) -> int:
+    import getpass
+    from dataclasses import replace
+
+    from cxdash.db.engine import check_schema, make_engine
+    from cxdash.importer.files import Limits, read_text_table
+    from cxdash.importer.mapping import Mapping, dump_mapping, load_mapping, suggest_columns, targets_for
+    from cxdash.importer.run import commit_import, prepare_import
+    from cxdash.importer.values import suggested_values
+    from cxdash.reports.export import csv_bytes
+
+    if not args.file.is_file():
+        raise InputError(f"No file {args.file}.")
+    data = args.file.read_bytes()
+    if args.mapping:
+        mapping = load_mapping(args.mapping.read_text(encoding="utf-8"))
+    elif args.table or args.kind:
+        kind = args.kind or "table"
+        text = read_text_table(data, args.file.name, limits=Limits(), encoding=args.encoding)
+        blank = Mapping(kind=kind, table=args.table)
+        mapping = replace(blank, columns=suggest_columns(text.headers, targets_for(kind, args.table)))
+        mapping = replace(mapping, values=suggested_values(text.frame, mapping))
+    else:
+        raise InputError(
+            "Say what the file holds: --table NAME, --kind flat_tickets|order_lines, or --mapping YAML."
+        )
+    if args.encoding:
+        mapping = replace(mapping, encoding=args.encoding)
+    if args.save_mapping:
+        args.save_mapping.write_text(dump_mapping(mapping), encoding="utf-8")
+    settings = current_settings(db_url=args.db)
+    engine = make_engine(settings.db_url)
+    try:
+        check_schema(engine)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            _progress(f"{stage}: {done:,} of {total:,} rows")
+
+        prepared = prepare_import(engine, data, args.file.name, mapping, progress=progress)
+        print(f"{args.file.name}: {prepared.source_format}, {prepared.rows_read:,} rows read, "
+              f"{prepared.rows_skipped:,} skipped by the mapping.")  # fmt: skip
+        print("Columns: " + ", ".join(f"{target} ← {header}" for target, header in mapping.columns.items()))
+        for table, rows, new, existing, policy in prepared.plan.iter_rows():
+            print(f"  {table}: {rows:,} rows, {new:,} new, {existing:,} existing ({policy})")
+        if args.errors and not prepared.errors.is_empty():
+            args.errors.write_bytes(csv_bytes(prepared.errors))
+        if not prepared.errors.is_empty():
+            print(f"{prepared.errors.height:,} problem(s); nothing was written:", file=sys.stderr)
+            for row, column, value, problem, expected in prepared.errors.head(20).iter_rows():
+                print(f"  row {row}, {column}: {value!r} — {problem} (expected {expected})", file=sys.stderr)
+            if prepared.errors.height > 20:
+                print(
+                    f"  … and {prepared.errors.height - 20:,} more (--errors FILE writes them all)",
+                    file=sys.stderr,
+                )
+            return 1
+        if args.dry_run:
+            print("Dry run: the file is valid; nothing was written.")
+            return 0
+        user = f"cli:{getpass.getuser()}"
+        result = commit_import(engine, prepared, username=user, progress=progress)
+    finally:
+        engine.dispose()
+    written = "; ".join(
+        f"{table} {c['inserted']:,} inserted, {c['updated']:,} updated" for table, c in result.written.items()
+    )
+    print(f"Imported as batch {result.batch_id} in {result.seconds:.1f} s: {written}.")
+    return 0
+
+
 def run_kpis(args: argparse.Namespace) -> int:
+    from cxdash.config import with_definitions
+    from cxdash.db.definitions import read_definitions
     from cxdash.db.engine import check_schema, make_engine
     from cxdash.kpi_report import check_scope, format_table, kpi_report
     from cxdash.load import read_frames, read_span, read_table
@@ -273,7 +368,9 @@ def run_kpis(args: argparse.Namespace) -> int:
     from cxdash.periods import check_period, parse_period, periods_with_data
 
     settings = current_settings(db_url=args.db)
-    check_schema(make_engine(settings.db_url))
+    engine = make_engine(settings.db_url)
+    check_schema(engine)
+    settings = with_definitions(settings, {k: d.value for k, d in read_definitions(engine).items()})
     span = read_span(settings.db_url)
     tz = settings.display_tz
     if args.period.strip().lower() == "all":
@@ -464,6 +561,7 @@ COMMANDS = {
     "kpis": run_kpis,
     "users": run_users,
     "bench": run_bench,
+    "import": run_import,
     "serve": run_serve,
 }
 

@@ -34,6 +34,7 @@ class Settings:
     session_secret: str = ""
     session_idle_min: int = 30
     session_max_hours: int = 12
+    severity_weights: tuple[float, float, float, float] = (8.0, 4.0, 2.0, 1.0)  # severity 1 … 4
 
 
 def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -69,3 +70,19 @@ def clock_setting(value: str) -> Clock:
 def current_settings(*, db_url: str | None = None) -> Settings:
     """Settings from this process's environment."""
     return settings_from(os.environ, db_url=db_url)
+
+
+def with_definitions(settings: Settings, stored: Mapping[str, str]) -> Settings:
+    """The settings with the definitions an admin set in the database (app_settings), which win over
+    the environment's; a stored value that is not valid is ignored (the ledger shows it)."""
+    from dataclasses import replace
+
+    from cxdash.db.definitions import parse_definition
+
+    changes: dict[str, object] = {}
+    for key, text in stored.items():
+        try:
+            changes[key] = parse_definition(key, text)
+        except InputError:
+            continue
+    return replace(settings, **changes) if changes else settings

@@ -19,6 +19,7 @@ SURVEY_KINDS: Final = ("csat", "nps", "ces")
 ORDER_STATUSES: Final = ("completed", "refunded", "cancelled")
 SEGMENTS: Final = ("consumer", "business")
 LOYALTY_REASONS: Final = ("purchase", "bonus", "redeem", "expire")
+SCORE_RANGES: Final = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}  # each survey kind's scale
 
 # Columns whose values come from the tuples above, read as pl.Enum.
 ENUM_COLUMNS: Final[dict[tuple[str, str], tuple[str, ...]]] = {

@@ -36,6 +36,30 @@ def version_token(version: str | int) -> str:
     return text if _TOKEN.fullmatch(text) else hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+DATABASE_ID_KEY = "database_id"
+
+
+def database_id(url: str) -> str:
+    """The random id `init-db` gives a database (app_meta), so that a database file deleted and made
+    anew at the same path, whose data version happens to be the same again, never reads the old
+    file's snapshot; empty for a database without one (demo databases remove their snapshots)."""
+    import sqlite3
+
+    path = sqlite_path(url)
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM app_meta WHERE key = ?", (DATABASE_ID_KEY,)).fetchone()
+    except sqlite3.Error:
+        return ""
+    return "" if row is None else str(row[0])
+
+
+def snapshot_token(url: str, version: str | int) -> str:
+    """What a snapshot file's name starts with after `v`: the data version and the database's id."""
+    identity = database_id(url)
+    return version_token(version) + (f"-{version_token(identity)}" if identity else "")
+
+
 def _file_name(token: str, table: str, columns: Sequence[str] | None) -> str:
     digest = hashlib.sha256(json.dumps([table, list(columns or [])]).encode()).hexdigest()[:16]
     return f"v{token}_{table}-{digest}.parquet"
@@ -73,7 +97,7 @@ def read_tables_snapshot(
     folder = snapshot_dir(url)
     if folder is None:
         return read_tables(url, wanted)
-    token = version_token(version)
+    token = snapshot_token(url, version)
     paths = {table: folder / _file_name(token, table, columns) for table, columns in wanted.items()}
     frames = _read_existing(paths)
     missing = {table: wanted[table] for table in wanted if table not in frames}

@@ -29,7 +29,7 @@ from cxdash.db.version import (
 )
 from cxdash.demo.writer import write_tables
 from cxdash.errors import DatabaseError
-from cxdash.snapshot import read_tables_snapshot, snapshot_dir
+from cxdash.snapshot import read_tables_snapshot, snapshot_dir, snapshot_token
 from tests.conftest import data_version_of
 
 # Changes made by hand, outside cxdash: each must move the version.
@@ -182,7 +182,7 @@ def test_snapshots_of_an_old_version_are_gone_after_the_version_moves(lite):
     customers = read_tables_snapshot(lite, {"customers": None, "teams": None}, version=first)["customers"]
     erased = customers["customer_id"].min()
     folder = snapshot_dir(lite)
-    assert {p.name.split("_")[0] for p in folder.iterdir()} == {f"v{first}"}
+    assert {p.name.split("_")[0] for p in folder.iterdir()} == {f"v{snapshot_token(lite, first)}"}
     with sqlite3.connect(lite.removeprefix("sqlite:///")) as conn:  # erase a customer by hand
         conn.execute("DELETE FROM surveys WHERE customer_id = ?", (erased,))
         conn.execute("DELETE FROM loyalty_ledger WHERE customer_id = ?", (erased,))
@@ -191,7 +191,7 @@ def test_snapshots_of_an_old_version_are_gone_after_the_version_moves(lite):
     assert second > first
     read_tables_snapshot(lite, {"teams": None}, version=second)  # not the customers table
     names = [p.name for p in folder.iterdir()]
-    assert names and all(n.startswith(f"v{second}_teams-") for n in names)
+    assert names and all(n.startswith(f"v{snapshot_token(lite, second)}_teams-") for n in names)
     again = read_tables_snapshot(lite, {"customers": None}, version=second)["customers"]
     assert erased not in again["customer_id"].to_list()
 

@@ -1,6 +1,7 @@
 """Engines, schema creation and the schema-version check."""
 
 import atexit
+import secrets
 import threading
 from pathlib import Path
 
@@ -130,6 +131,9 @@ def record_schema(conn: Connection, dialect: str, *, data_version: int | None = 
     `data_version`, or 1 unless present) and install its triggers on the business tables."""
     conn.execute(sa.delete(AppMeta).where(AppMeta.key == "schema_version"))
     conn.execute(sa.insert(AppMeta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+    if conn.scalar(sa.select(AppMeta.value).where(AppMeta.key == "database_id")) is None:
+        # Tells this database from another made at the same path (cxdash.snapshot.database_id).
+        conn.execute(sa.insert(AppMeta).values(key="database_id", value=secrets.token_hex(8)))
     if data_version is None:
         ensure_data_version(conn)
     else:
@@ -140,7 +144,8 @@ def record_schema(conn: Connection, dialect: str, *, data_version: int | None = 
 def upgrade_schema(engine: Engine) -> None:
     """Bring an older cxdash database to this version (idempotent; keeps the data): 2 → 3 adds the
     data-version counter and its triggers; 3 → 4 the business-calendar tables (`app_calendar*`,
-    `app_sla_clocks`), empty, which means the default calendar until an admin saves one."""
+    `app_sla_clocks`), empty, which means the default calendar until an admin saves one; 4 → 5 the
+    import batches, saved mappings and admin-set definitions (`app_import_*`, `app_settings`), empty."""
     create_schema(engine)
 
 

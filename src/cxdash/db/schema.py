@@ -19,8 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped whenever a table or column changes; recorded in app_meta.
-# 2: users, sessions, login attempts and the audit log; 3: the data version; 4: business calendars
-SCHEMA_VERSION = 4
+# 2: users, sessions, login attempts and the audit log; 3: the data version; 4: business calendars;
+# 5: import batches, saved column mappings and the definitions in force (app_settings)
+SCHEMA_VERSION = 5
 
 Timestamp = DateTime(timezone=True)
 
@@ -295,3 +296,42 @@ class AppSlaClock(Base):
     __tablename__ = "app_sla_clocks"
     priority: Mapped[str] = mapped_column(Text, primary_key=True)
     clock: Mapped[str] = mapped_column(Text)
+
+
+class AppImportBatch(Base):
+    """One completed import: the file's SHA-256 (the same file twice is refused), what it wrote."""
+
+    __tablename__ = "app_import_batches"
+    batch_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_hash: Mapped[str] = mapped_column(Text, index=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # a table name, flat_tickets or order_lines
+    username: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime] = mapped_column(Timestamp)
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_skipped: Mapped[int] = mapped_column(Integer)
+    written: Mapped[str] = mapped_column(Text)  # JSON: table → {inserted, updated, skipped}
+    mapping: Mapped[str] = mapped_column(Text)  # the YAML used
+
+
+class AppImportMapping(Base):
+    """A saved column mapping (YAML), reusable for the next file of the same kind."""
+
+    __tablename__ = "app_import_mappings"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    mapping: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str | None] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AppSetting(Base):
+    """A definition in force set by an admin (CSAT threshold, churn window, severity weights); absent
+    keys take the built-in default or the environment's."""
+
+    __tablename__ = "app_settings"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(Timestamp)

@@ -17,10 +17,10 @@ from typing import Final
 
 import polars as pl
 
+from cxdash.domain import SCORE_RANGES
 from cxdash.load import TABLE_COLUMNS, Frames
 from cxdash.metrics.kpis import Window, in_window
 
-SCORE_RANGES: Final = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 RATING_COLUMNS: Final = ("rating_speed", "rating_resolution", "rating_attitude", "rating_knowledge")
 ABSURD_FIRST_RESPONSE: Final = timedelta(days=90)
 DEFAULT_WARN_BELOW_PCT: Final = 95.0

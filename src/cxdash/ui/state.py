@@ -18,9 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from cxdash.auth.roles import allowed_scope, sees_all_data
 from cxdash.auth.store import User, get_pref, set_pref
 from cxdash.business_hours import CLOCKS
-from cxdash.config import Settings, current_settings
+from cxdash.config import Settings, current_settings, with_definitions
+from cxdash.db.definitions import read_definitions
 from cxdash.domain import CHANNELS, SEGMENTS
-from cxdash.errors import InputError
+from cxdash.errors import CxdashError, InputError
 from cxdash.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, normalise_language
 from cxdash.metrics.kpis import KpiOptions
 from cxdash.metrics.scope import Scope
@@ -54,15 +55,25 @@ class PageContext:
 
 
 def settings() -> Settings:
-    """The process's settings; one the app cannot run with (e.g. CXDASH_CLOCK=weekly) is said on the
-    page, which then stops (no traceback)."""
+    """The process's settings with the definitions an admin set in the database; settings the app
+    cannot run with (e.g. CXDASH_CLOCK=weekly) are said on the page, which then stops (no traceback)."""
     try:
-        return current_settings()
+        config = current_settings()
     except InputError as exc:
         t = Translator(normalise_language(os.environ.get("CXDASH_LANG")))
         st.error(t("app.bad_settings"), icon=":material/gpp_bad:")
         st.markdown(f"- {markdown_plain(exc.translated(t, t.has))}")
         st.stop()
+    return with_definitions(config, stored_definitions(config.db_url))
+
+
+def stored_definitions(url: str) -> dict[str, str]:
+    """The admin-set definitions (one small read per call); none while the database is unreachable
+    (the page then says why through its own checks)."""
+    try:
+        return {key: d.value for key, d in read_definitions(auth_engine(url)).items()}
+    except (CxdashError, SQLAlchemyError):
+        return {}
 
 
 LANG_KEY = "lang"  # the session's language; the switch widget itself is keyed LANG_SWITCH_KEY

@@ -23,7 +23,6 @@ from cxdash.charts.complaints import (
 from cxdash.domain import CHANNELS
 from cxdash.i18n import Translator
 from cxdash.metrics.complaints import SEVERITIES, VOLUME_DIMENSIONS
-from cxdash.metrics.pareto import DEFAULT_SEVERITY_WEIGHTS
 from cxdash.metrics.tiers import TIERS, TierRules
 from cxdash.metrics.workflow import WORKFLOW_STAGES
 from cxdash.periods import Period
@@ -296,7 +295,7 @@ def _pareto(context: PageContext, t: Translator) -> None:
                         t(f"complaints.severity_{s}"),
                         min_value=0.0,
                         max_value=100.0,
-                        value=DEFAULT_SEVERITY_WEIGHTS[s],
+                        value=float(context.settings.severity_weights[s - 1]),
                         step=1.0,
                         key=f"cmp_weight_{s}",
                     )
