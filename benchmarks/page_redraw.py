@@ -43,6 +43,7 @@ PAGES: dict[str, tuple[str, tuple[str | None, ...], tuple[str, ...]]] = {
     "complaints": ("投诉与根因", ("投诉量", "根因分析", "处理流程", "新兴根因", "客户价值"), ()),
     "team": ("团队绩效", ("公平对比", "时效与积压", "工作负荷", "时效目标假设分析", "客服个人记分卡"), ()),
     "loyalty": ("客户分层与忠诚度", ("生命周期流转", "同期群留存", "客户终身价值", "积分与会员"), ()),
+    "data": ("数据", ("数据质量",), ()),  # the manager has no import tab; the ledger ignores the period
 }
 
 

@@ -61,6 +61,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="data",
+        script="pages/data.py",
+        icon=":material/database:",
+        title_key="nav.data",
+        roles=frozenset(ROLES),  # import for IMPORT_ROLES, definitions edited by admins, inside the page
+    ),
+    PageSpec(
         id="admin",
         script="pages/admin.py",
         icon=":material/admin_panel_settings:",
