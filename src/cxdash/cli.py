@@ -1,4 +1,4 @@
-"""`python -m cxdash …`: demo, init-db, refresh, kpis, import, users, bench, serve."""
+"""`python -m cxdash …`: demo, init-db, refresh, kpis, import, report, users, bench, serve."""
 
 import argparse
 import json
@@ -152,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--encoding", help="the CSV's encoding when it is neither UTF-8 nor GB18030 (e.g. cp1252)"
     )
+
+    report = commands.add_parser(
+        "report", help="the quarterly review as an editable PowerPoint deck (native charts, definitions)"
+    )
+    _db_option(report)
+    report.add_argument("--period", help="a quarter such as 2026Q3 (default: the last complete quarter)")
+    report.add_argument("--team", action="append", default=[], metavar="ID", help="team id (repeatable)")
+    report.add_argument("--lang", choices=["zh", "en"], help="the deck's language (default: CXDASH_LANG, zh)")
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.pptx")
 
     bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
     _db_option(bench)
@@ -354,6 +363,49 @@ def run_import(args: argparse.Namespace) -> int:
         f"{table} {c['inserted']:,} inserted, {c['updated']:,} updated" for table, c in result.written.items()
     )
     print(f"Imported as batch {result.batch_id} in {result.seconds:.1f} s: {written}.")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from cxdash.config import with_definitions
+    from cxdash.db.definitions import read_definitions
+    from cxdash.db.engine import check_schema, make_engine
+    from cxdash.i18n import normalise_language
+    from cxdash.kpi_report import check_scope
+    from cxdash.load import read_frames, read_span, read_table
+    from cxdash.metrics.kpis import KpiOptions
+    from cxdash.metrics.scope import Scope
+    from cxdash.periods import check_period, parse_period, periods_with_data
+    from cxdash.reports.deck import review_deck
+    from cxdash.views.review import review
+
+    settings = current_settings(db_url=args.db)
+    engine = make_engine(settings.db_url)
+    check_schema(engine)
+    settings = with_definitions(settings, {k: d.value for k, d in read_definitions(engine).items()})
+    span = read_span(settings.db_url)
+    tz = settings.display_tz
+    if args.period:
+        period = parse_period(args.period)
+        if period.kind != "quarter":
+            raise InputError(f"--period must be a quarter such as 2026Q3, not {args.period}.")
+        check_period(period, span, tz)
+    else:
+        complete = [p for p in periods_with_data("quarter", span, tz) if p.end(tz) <= span.data_as_of]
+        if not complete:
+            raise InputError("The data holds no complete quarter yet; give --period.")
+        period = complete[-1]
+    scope = Scope(teams=tuple(args.team))
+    check_scope(scope, read_table(settings.db_url, "teams", ["team_id"]))
+    options = KpiOptions(
+        csat_threshold=settings.csat_threshold,
+        churn_window_days=settings.churn_window_days,
+        clock=settings.clock,
+    )
+    data = review(read_frames(settings.db_url), period, span=span, tz=tz, scope=scope, options=options)
+    lang = args.lang or normalise_language(settings.lang)
+    args.out.write_bytes(review_deck(data, lang=lang))
+    print(f"Wrote the {period.label} review ({lang}) to {args.out}.")
     return 0
 
 
@@ -562,6 +614,7 @@ COMMANDS = {
     "users": run_users,
     "bench": run_bench,
     "import": run_import,
+    "report": run_report,
     "serve": run_serve,
 }
 

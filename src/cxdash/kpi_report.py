@@ -179,11 +179,11 @@ def _heading(t: Translator, report: dict) -> list[str]:
     tz = report["timezone"]
     when = t.datetime(datetime.fromisoformat(report["as_of"]), tz)
     state = t("table.running" if report["running"] else "table.as_of", when=when, tz=tz)
-    scope = t("table.scope", scope=_scope_text(t, report["scope"]))
-    previous = t("table.compared_with", previous=_period_text(t, report["previous_period"]))
+    scope = t("table.scope", scope=scope_text(t, report["scope"]))
+    previous = t("table.compared_with", previous=period_text(t, report["previous_period"]))
     clock = report.get("clock", "calendar")
     lines = [
-        f"{t('table.title', period=_period_text(t, report['period']))} · {state}",
+        f"{t('table.title', period=period_text(t, report['period']))} · {state}",
         f"{scope} · {previous}",
         t(f"table.clock_{clock}"),
     ]
@@ -206,15 +206,15 @@ def _row(t: Translator, name: str, kpi: dict) -> tuple[str, ...]:
     )
     return (
         label,
-        _shown(t, kpi["value"], unit),
+        shown_value(t, kpi["value"], unit),
         f"{kpi['n']:,}",
-        _shown(t, kpi["previous"], unit),
-        _change(t, kpi.get("change"), unit),
+        shown_value(t, kpi["previous"], unit),
+        shown_change(t, kpi.get("change"), unit),
         marks,
     )
 
 
-def _shown(t: Translator, value: float | None, unit: str) -> str:
+def shown_value(t: Translator, value: float | None, unit: str) -> str:
     """A value as a manager reads it: ¥ in full with 2 decimals, NPS points signed, else as on a card."""
     if value is None:
         return "—"
@@ -226,7 +226,7 @@ def _shown(t: Translator, value: float | None, unit: str) -> str:
     return t.kpi_value(value, unit)
 
 
-def _change(t: Translator, delta: float | None, unit: str) -> str:
+def shown_change(t: Translator, delta: float | None, unit: str) -> str:
     """A signed change in the value's unit (percentages in points); "—" without a comparison."""
     if delta is None:
         return "—"
@@ -237,14 +237,14 @@ def _change(t: Translator, delta: float | None, unit: str) -> str:
     return t.kpi_delta(delta, unit) or "—"
 
 
-def _period_text(t: Translator, label: str) -> str:
+def period_text(t: Translator, label: str) -> str:
     try:
         return t.period(parse_period(label))
     except InputError:
         return label
 
 
-def _scope_text(t: Translator, scope: dict[str, list[str]]) -> str:
+def scope_text(t: Translator, scope: dict[str, list[str]]) -> str:
     """The filters in words, e.g. "团队 T01、T02;渠道 在线聊天"; the whole company without filters."""
     sep = t("table.list_separator")
     parts = [

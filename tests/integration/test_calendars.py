@@ -206,7 +206,13 @@ def make_v3(url: str, dialect: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            for table in (*CALENDAR_TABLES, "app_import_batches", "app_import_mappings", "app_settings"):
+            for table in (
+                *CALENDAR_TABLES,
+                "app_import_batches",
+                "app_import_mappings",
+                "app_settings",
+                "app_review_snapshots",
+            ):
                 conn.execute(
                     sa.text(f"DROP TABLE IF EXISTS {table}" + (" CASCADE" if dialect == "postgresql" else ""))
                 )

@@ -145,7 +145,8 @@ def upgrade_schema(engine: Engine) -> None:
     """Bring an older cxdash database to this version (idempotent; keeps the data): 2 → 3 adds the
     data-version counter and its triggers; 3 → 4 the business-calendar tables (`app_calendar*`,
     `app_sla_clocks`), empty, which means the default calendar until an admin saves one; 4 → 5 the
-    import batches, saved mappings and admin-set definitions (`app_import_*`, `app_settings`), empty."""
+    import batches, saved mappings and admin-set definitions (`app_import_*`, `app_settings`), empty;
+    5 → 6 the frozen quarterly reviews (`app_review_snapshots`), empty."""
     create_schema(engine)
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped whenever a table or column changes; recorded in app_meta.
 # 2: users, sessions, login attempts and the audit log; 3: the data version; 4: business calendars;
-# 5: import batches, saved column mappings and the definitions in force (app_settings)
-SCHEMA_VERSION = 5
+# 5: import batches, saved column mappings and the definitions in force (app_settings); 6: frozen reviews
+SCHEMA_VERSION = 6
 
 Timestamp = DateTime(timezone=True)
 
@@ -335,3 +335,18 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AppReviewSnapshot(Base):
+    """A frozen quarterly review: its figures, narrative, filters and definitions as JSON, so that the
+    meeting's numbers do not drift when the data changes."""
+
+    __tablename__ = "app_review_snapshots"
+    snapshot_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(Text, index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    period: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)  # JSON of the filters
+    data_as_of: Mapped[datetime] = mapped_column(Timestamp)
+    review: Mapped[str] = mapped_column(Text)  # JSON of views.review.review

@@ -47,6 +47,7 @@ from cxdash.views.loyalty import (
     points_view,
 )
 from cxdash.views.overview import OverviewData, overview
+from cxdash.views.review import review
 from cxdash.views.satisfaction import (
     CommentView,
     DriverView,
@@ -530,3 +531,12 @@ def quality_rows_data(
     frames, window = _counting_frames(url, version, period, scope, tz, user)
     rows = offending_rows(frames, window, check_id)
     return rows_for_user(CHECK_BY_ID[check_id].table, rows, roles=user.roles)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def review_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> dict:
+    """The quarterly review of the user's scope (the user's frames: scope and masking applied)."""
+    frames = user_frames(url, version, user, scope)
+    return review(frames, period, span=dataset(url, version).span, tz=tz, scope=scope, options=options)

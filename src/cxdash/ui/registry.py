@@ -61,6 +61,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="review",
+        script="pages/review.py",
+        icon=":material/event_note:",
+        title_key="nav.review",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="data",
         script="pages/data.py",
         icon=":material/database:",

@@ -332,6 +332,56 @@ class DeferredCsv:
         return data
 
 
+@dataclass(slots=True)
+class DeferredFile:
+    """Like DeferredCsv for any file (e.g. the review deck): made on click, after its audit record."""
+
+    engine: Engine
+    record: ExportRecord
+    file_name: str
+    make: Callable[[], bytes]
+    rows: int
+    session_id: str
+    on_failure: Callable[[], None]
+
+    def __call__(self) -> bytes:
+        try:
+            data = self.make()
+            with self.engine.begin() as conn:
+                store.write_audit(
+                    conn, now=datetime.now(UTC), action="export", username=self.record.username,
+                    client=self.record.client, view=self.record.view, file=self.file_name, rows=self.rows,
+                    filters=self.record.filters,
+                )  # fmt: skip
+        except Exception:
+            log.exception("download %s refused: no audit record", self.file_name)
+            self.on_failure()
+            raise
+        _made_here.session_id = self.session_id
+        return data
+
+
+def audited_download(
+    label: str, *, t: Translator, make: Callable[[], bytes], file_name: str, mime: str, key: str,
+    record: ExportRecord, rows: int,
+) -> None:  # fmt: skip
+    """A download button whose file is made on click, audited, and served once to this session."""
+    ctx = get_script_run_ctx()
+    if ctx is None:  # no script context (never in the app)
+        return
+    install_one_shot_downloads()
+    data = DeferredFile(
+        auth.auth_engine(record.url), record, file_name, make, rows, ctx.session_id,
+        partial(_tell_session, ctx.session_id, ctx.session_state, _failed_key(key)),
+    )  # fmt: skip
+    st.download_button(
+        label, data=data, file_name=file_name, mime=mime, key=f"download_{key}", icon=":material/download:",
+        on_click="ignore",
+    )  # fmt: skip
+    if st.session_state.pop(_failed_key(key), False):
+        st.error(t("download.audit_failed"), icon=":material/gpp_bad:")
+
+
 def _tell_session(session_id: str, state: object, key: str) -> None:
     """Flag a failed download in the session's state and rerun it so the page says so."""
     try:

@@ -1,0 +1,5 @@
+"""季度复盘 / Quarterly review."""
+
+from cxdash.ui.pages.review import render
+
+render()

@@ -1,0 +1,324 @@
+"""The Quarterly review's content as data, JSON-ready so that a frozen snapshot keeps it as it is: every
+KPI against the previous quarter and the same quarter last year with significance and target (the
+`kpis` report), the movers, the evidence behind them, and the narrative — statements as message keys
+with their numbers and the page that shows them, made only where a test supports them at `alpha`.
+
+No cause is invented: a change is said to come with a team, a channel or a root cause only when that
+team's, channel's or cause's own change is significant in the same direction; otherwise the narrative
+says that no single one of them moved significantly.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Final
+
+import polars as pl
+
+from cxdash import stats
+from cxdash.i18n import Translator
+from cxdash.kpi_report import kpi_report, shown_change, shown_value
+from cxdash.load import Frames
+from cxdash.metrics.compare import compare_periods
+from cxdash.metrics.kpis import KPI_BY_NAME, KpiOptions
+from cxdash.metrics.scope import Scope, scoped
+from cxdash.periods import DataSpan, Period
+from cxdash.views.complaints import emerging_view
+from cxdash.views.satisfaction import driver_view
+
+# The review's areas: its sections, the deck's slides, and the page that explains each KPI.
+AREAS: Final[dict[str, tuple[str, ...]]] = {
+    "satisfaction": ("csat_pct", "csat_mean", "nps", "ces_mean", "csat_response_rate_pct"),
+    "complaints": (
+        "tickets", "complaints", "complaint_rate_per_1k_orders", "escalation_rate_pct", "backlog_open",
+    ),
+    "loyalty": (
+        "revenue", "active_customers", "churn_rate_pct", "repeat_purchase_rate_pct", "conversion_rate_pct",
+    ),
+    "team": (
+        "frt_median_min", "frt_p90_min", "resolution_median_h", "resolution_p90_h",
+        "sla_first_response_pct", "sla_resolution_pct", "reopen_rate_pct", "one_touch_pct",
+    ),
+}  # fmt: skip
+AREA_OF: Final = {kpi: area for area, kpis in AREAS.items() for kpi in kpis}
+# Where the evidence for a KPI of each area is looked for.
+TEAM_KPIS: Final = (
+    "csat_pct",
+    "sla_first_response_pct",
+    "sla_resolution_pct",
+    "reopen_rate_pct",
+    "one_touch_pct",
+)
+CHANNEL_KPIS: Final = ("csat_pct", "sla_first_response_pct", "sla_resolution_pct", "one_touch_pct")
+COMPLAINT_KPIS: Final = ("complaints", "complaint_rate_per_1k_orders")
+MOVERS_SHOWN: Final = 5
+BENEATH_SHOWN: Final = 3
+
+
+def movers(report: dict, *, alpha: float = stats.ALPHA) -> list[dict]:
+    """Every significant change (p < alpha) against the previous quarter or last year, most significant
+    first: kpi, against, value, other, delta, p_value and `better` (None for volumes)."""
+    rows = []
+    for name, kpi in report["kpis"].items():
+        for against, other, delta, p_value in (
+            ("previous", kpi["previous"], kpi["change"], kpi["p_value"]),
+            ("last_year", kpi["last_year"], kpi["change_vs_last_year"], kpi["p_value_vs_last_year"]),
+        ):
+            if p_value is None or delta is None or delta == 0 or p_value >= alpha:
+                continue
+            higher = KPI_BY_NAME[name].higher_is_better
+            rows.append(
+                {
+                    "kpi": name, "against": against, "value": kpi["value"], "other": other,
+                    "delta": delta, "p_value": p_value, "unit": kpi["unit"],
+                    "better": None if higher is None else (delta > 0) == higher,
+                }
+            )  # fmt: skip
+    return sorted(rows, key=lambda r: (r["p_value"], r["kpi"], r["against"]))
+
+
+def _changes(
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions,
+    scopes: dict[str, Scope], names: Sequence[str], alpha: float,
+) -> list[dict]:  # fmt: skip
+    """Significant changes against the previous quarter of `names` within each of `scopes`."""
+    found = []
+    for label, scope in scopes.items():
+        compared = compare_periods(
+            scoped(frames, scope), period, span=span, tz=tz, options=options, names=names
+        )
+        for row in compared.kpis():
+            change = row.vs_previous
+            if change.p_value is None or change.delta is None or change.p_value >= alpha or change.delta == 0:
+                continue
+            found.append(
+                {
+                    "kpi": row.spec.name, "where": label, "value": row.now.value, "other": change.other,
+                    "delta": change.delta, "p_value": change.p_value, "n": row.now.n,
+                }
+            )  # fmt: skip
+    return sorted(found, key=lambda r: r["p_value"])
+
+
+def team_changes(
+    frames: Frames,
+    period: Period,
+    *,
+    span: DataSpan,
+    tz: str,
+    options: KpiOptions,
+    scope: Scope,
+    alpha: float,
+) -> list[dict]:
+    """Per team in scope: its significant changes of TEAM_KPIS against the previous quarter."""
+    teams = scope.teams or tuple(frames.teams.select("team_id").collect()["team_id"].to_list())
+    scopes = {team: replace(scope, teams=(team,)) for team in sorted(teams)}
+    return _changes(
+        frames, period, span=span, tz=tz, options=options, scopes=scopes, names=TEAM_KPIS, alpha=alpha
+    )
+
+
+def channel_changes(
+    frames: Frames,
+    period: Period,
+    *,
+    span: DataSpan,
+    tz: str,
+    options: KpiOptions,
+    scope: Scope,
+    alpha: float,
+) -> list[dict]:
+    """Per channel in scope: its significant changes of CHANNEL_KPIS against the previous quarter."""
+    channels = scope.channels or tuple(
+        sorted(
+            frames.tickets.select(pl.col("channel").cast(pl.String).unique())
+            .collect()["channel"]
+            .drop_nulls()
+        )
+    )
+    scopes = {channel: replace(scope, channels=(channel,)) for channel in channels}
+    return _changes(
+        frames, period, span=span, tz=tz, options=options, scopes=scopes, names=CHANNEL_KPIS, alpha=alpha
+    )
+
+
+def cause_changes(frames: Frames, period: Period, *, span: DataSpan, tz: str, alpha: float) -> list[dict]:
+    """Root causes whose complaints per day of data grew significantly against the previous quarter."""
+    table = emerging_view(frames, period, span=span, tz=tz).table
+    grown = table.filter(pl.col("p_value") < alpha, pl.col("change_per_day") > 0)
+    return [
+        {"cause": row["root_cause"], "count": row["count_now"], "before": row["count_before"],
+         "growth_pct": row["growth_pct"], "p_value": row["p_value"]}
+        for row in grown.iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def top_drivers(
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, alpha: float
+) -> list[dict]:
+    """The key drivers of CSAT this quarter, most important first, when the fit itself is significant."""
+    view = driver_view(frames, period, span=span, tz=tz, options=options)
+    fit = view.analysis
+    if fit.status != "ok" or fit.f_p_value is None or fit.f_p_value >= alpha:
+        return []
+    kept = view.table.filter(pl.col("kept"), pl.col("importance").is_not_null(), pl.col("p_value") < alpha)
+    return [
+        {"driver": row["driver"], "importance": row["importance"], "performance_pct": row["performance_pct"],
+         "r2": fit.r2, "n": fit.n}
+        for row in kept.sort("importance", descending=True).head(3).iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def narrative(report: dict, evidence: dict, *, alpha: float = stats.ALPHA) -> list[dict]:
+    """The statements of the review, in order: each significant change against the previous quarter
+    with what moved with it, then those against last year; or that nothing changed significantly."""
+    said = []
+    for mover in movers(report, alpha=alpha):
+        kpi = mover["kpi"]
+        if mover["against"] == "last_year":
+            said.append({**mover, "key": "vs_last_year", "page": _page(kpi), "evidence": []})
+            continue
+        rising = mover["delta"] > 0
+        key = (
+            ("rose" if rising else "fell")
+            if mover["better"] is None
+            else ("improved" if mover["better"] else "worsened")
+        )
+
+        backing = [
+            {"key": "team_moved", **change, "page": "team"}
+            for change in _along(evidence.get("teams", []), kpi, rising)
+        ] + [
+            {"key": "channel_moved", **change, "page": _page(kpi)}
+            for change in _along(evidence.get("channels", []), kpi, rising)
+        ]
+        if kpi in COMPLAINT_KPIS and rising:
+            backing += [
+                {"key": "cause_grew", **cause, "page": "complaints"} for cause in evidence.get("causes", [])
+            ]
+        if kpi in ("csat_pct", "csat_mean") and evidence.get("drivers"):
+            backing.append({"key": "top_driver", **evidence["drivers"][0], "page": "satisfaction"})
+        if not backing:
+            backing.append({"key": "no_single_source", "page": _page(kpi)})
+        said.append({**mover, "key": key, "page": _page(kpi), "evidence": backing})
+    said.sort(key=lambda s: (s["key"] == "vs_last_year", s["p_value"]))
+    return (said or [{"key": "steady", "page": "overview", "evidence": []}]) + _beneath(said, evidence)
+
+
+def _beneath(said: list[dict], evidence: dict) -> list[dict]:
+    """What moved significantly beneath the totals and was not said with a company change: causes that
+    grew, and teams' and channels' own changes (each list at most BENEATH_SHOWN, most significant first)."""
+    cited = {(e["key"], e.get("where"), e.get("cause"), e.get("kpi")) for s in said for e in s["evidence"]}
+    found = []
+    for key, page, items in (
+        ("cause_grew", "complaints", evidence.get("causes", [])),
+        ("channel_moved", None, evidence.get("channels", [])),
+        ("team_moved", "team", evidence.get("teams", [])),
+    ):
+        fresh = [i for i in items if (key, i.get("where"), i.get("cause"), i.get("kpi")) not in cited]
+        for item in fresh[:BENEATH_SHOWN]:
+            better = _better(item)
+            found.append(
+                {**item, "key": key, "page": page or _page(item["kpi"]), "better": better, "evidence": []}
+            )
+    return found
+
+
+def _better(item: dict) -> bool | None:
+    """Whether a team's or channel's change is for the better (None for a cause: growth is worse)."""
+    if "kpi" not in item:
+        return False
+    higher = KPI_BY_NAME[item["kpi"]].higher_is_better
+    return None if higher is None else (item["delta"] > 0) == higher
+
+
+def _along(found: list[dict], kpi: str, rising: bool) -> list[dict]:
+    """The changes of the same KPI in the same direction."""
+    return [c for c in found if c["kpi"] == kpi and (c["delta"] > 0) == rising]
+
+
+def _page(kpi: str) -> str:
+    return AREA_OF.get(kpi, "overview")
+
+
+def review(
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, scope: Scope, options: KpiOptions,
+    alpha: float = stats.ALPHA,
+) -> dict:  # fmt: skip
+    """The whole review of a quarter and scope: the report, movers, evidence and narrative (JSON-ready)."""
+    report = kpi_report(frames, period, span=span, tz=tz, scope=scope, options=options)
+    in_scope = scoped(frames, scope)
+    evidence = {
+        "teams": team_changes(frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha),
+        "channels": channel_changes(
+            frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha
+        ),
+        "causes": cause_changes(in_scope, period, span=span, tz=tz, alpha=alpha),
+        "drivers": top_drivers(in_scope, period, span=span, tz=tz, options=options, alpha=alpha),
+    }
+    return {
+        "report": report,
+        "alpha": alpha,
+        "movers": movers(report, alpha=alpha)[: MOVERS_SHOWN * 2],
+        "evidence": evidence,
+        "narrative": narrative(report, evidence, alpha=alpha),
+        "areas": {area: [k for k in kpis if k in report["kpis"]] for area, kpis in AREAS.items()},
+    }
+
+
+# Wording -------------------------------------------------------------------------------------------
+
+
+def _p(p_value: float) -> str:
+    """The p-value with its relation, as in "p < 0.001" or "p = 0.031"."""
+    return "< 0.001" if p_value < 0.001 else f"= {p_value:.3f}"
+
+
+def _driver_label(t: Translator, driver: str) -> str:
+    for key in (f"satisfaction.item_{driver}", f"satisfaction.driver_{driver}"):
+        if t.has(key):
+            return t(key)
+    return driver
+
+
+def statement_text(t: Translator, said: dict) -> str:
+    """One statement of the narrative in the translator's language (plain text, no markup)."""
+    key = said["key"]
+    if key == "steady":
+        return t("review.say.steady")
+    if key == "no_single_source":
+        return t("review.say.no_single_source")
+    if key == "cause_grew":
+        growth = said.get("growth_pct")
+        return t(
+            "review.say.cause_grew" if growth is not None else "review.say.cause_new",
+            cause=said["cause"], count=t.number(said["count"]), before=t.number(said["before"]),
+            growth=t.number(growth or 0, 0), p=_p(said["p_value"]),
+        )  # fmt: skip
+    if key == "top_driver":
+        return t(
+            "review.say.top_driver", driver=_driver_label(t, said["driver"]),
+            share=t.number(said["importance"], 0), r2=t.number(said["r2"], 2),
+            performance=t.number(said["performance_pct"], 0),
+        )  # fmt: skip
+    unit = KPI_BY_NAME[said["kpi"]].unit
+    numbers = {
+        "kpi": t(f"kpi.{said['kpi']}.label"),
+        "value": shown_value(t, said["value"], unit),
+        "other": shown_value(t, said["other"], unit),
+        "change": shown_change(t, said["delta"], unit),
+        "p": _p(said["p_value"]),
+    }
+    if key == "team_moved":
+        return t("review.say.team_moved", team=said["where"], **numbers)
+    if key == "channel_moved":
+        channel = t(f"channel.{said['where']}") if t.has(f"channel.{said['where']}") else said["where"]
+        return t("review.say.channel_moved", channel=channel, **numbers)
+    return t(f"review.say.{key}", **numbers)
+
+
+def narrative_lines(t: Translator, review_data: dict) -> list[tuple[str, list[str]]]:
+    """The narrative as (statement, its evidence) lines, in the translator's language."""
+    return [
+        (statement_text(t, said), [statement_text(t, e) for e in said.get("evidence", [])])
+        for said in review_data["narrative"]
+    ]
