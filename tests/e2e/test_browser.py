@@ -91,3 +91,26 @@ def test_empty_filters_show_a_message(server, page):
         settle(page)
     assert page.get_by_text("当前筛选条件下没有数据").is_visible()
     assert page.locator("[data-testid=stMetric]").count() == 0
+
+
+def test_download_a_table_as_excel_with_its_definitions(server, page, tmp_path):
+    """The Excel twin of a table's CSV: the table's sheet (numbers as numbers) and a definitions sheet."""
+    from fastexcel import read_excel
+
+    login(page, server)
+    page.get_by_text("查看数据表").first.click()
+    settle(page)
+    button = page.get_by_role("button", name="下载 Excel").first
+    button.wait_for(state="visible")
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    assert target.suffix == ".xlsx"
+    workbook = read_excel(target.read_bytes())
+    assert workbook.sheet_names[-1] == "definitions" and len(workbook.sheet_names) == 2
+    table = workbook.load_sheet(0).to_polars()
+    assert table.columns[0] == "周期" and table.height > 0
+    definitions = workbook.load_sheet(1).to_polars()
+    assert "csat_pct" in definitions["name"].to_list()
+    settle(page)

@@ -33,7 +33,7 @@ def test_the_pareto_drills_down_to_tickets_that_download(server, page, tmp_path,
     page.get_by_role("button", name="返回上一层").wait_for(state="visible", timeout=30_000)
     caption = page.get_by_text("条投诉中最新的")
     assert caption.is_visible()
-    button = page.locator("[data-testid=stDownloadButton]:visible").last
+    button = page.locator("[data-testid=stDownloadButton]:visible").filter(has_text="CSV").last
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = tmp_path / download_info.value.suggested_filename
@@ -67,7 +67,7 @@ def test_a_team_lead_sees_only_their_teams(server, page, tmp_path):
     settle(page)
     page.wait_for_selector("[data-testid=stPlotlyChart] .main-svg", timeout=30_000)
     # the grid draws on a canvas: read the downloaded table of the complaints on the path
-    button = page.locator("[data-testid=stDownloadButton]:visible").last
+    button = page.locator("[data-testid=stDownloadButton]:visible").filter(has_text="CSV").last
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = tmp_path / download_info.value.suggested_filename

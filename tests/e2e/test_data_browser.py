@@ -55,7 +55,9 @@ def test_upload_map_errors_preview_import_and_not_twice(server, e2e_db, page, tm
     assert "1 行中有 2 个问题" in alert.inner_text()  # only the bad last row: its date and its rating
     assert page.get_by_role("button", name="导入", exact=False).filter(has_text="行").count() == 0
     shoot(page, "data_import_errors_zh")
-    button = page.locator("[data-testid=stDownloadButton]:visible").last  # the per-row errors
+    button = (
+        page.locator("[data-testid=stDownloadButton]:visible").filter(has_text="CSV").last
+    )  # the per-row errors
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = tmp_path / "errors.csv"

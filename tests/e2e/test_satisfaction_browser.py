@@ -54,7 +54,7 @@ def test_a_bar_opens_the_responses_behind_it_and_they_download(server, page, tmp
     caption.wait_for(state="visible", timeout=30_000)
     assert int(caption.inner_text().split()[0].replace(",", "")) > 0
     shoot(page, "satisfaction_drill_zh")
-    button = page.locator("[data-testid=stDownloadButton]:visible").first
+    button = page.locator("[data-testid=stDownloadButton]:visible").filter(has_text="CSV").first
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = tmp_path / download_info.value.suggested_filename

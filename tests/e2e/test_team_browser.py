@@ -38,7 +38,7 @@ def test_the_fair_comparison_and_an_sla_slider(server, page):
 
 def test_a_team_lead_downloads_only_their_team(server, page, tmp_path):
     open_team(page, server, "lead_t01")
-    button = page.locator("[data-testid=stDownloadButton]:visible").first
+    button = page.locator("[data-testid=stDownloadButton]:visible").filter(has_text="CSV").first
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
     target = tmp_path / download_info.value.suggested_filename

@@ -392,5 +392,6 @@ def export_record(context: PageContext, view: str) -> ExportRecord:
             "scope": context.scope.as_dict(),
             "clock": context.options.clock,
             "csat_threshold": context.options.csat_threshold,
+            "churn_window_days": context.options.churn_window_days,
         },
     )

@@ -30,9 +30,12 @@ from cxdash.auth import store
 from cxdash.business_hours import CLOCKS, Clock
 from cxdash.errors import CxdashError
 from cxdash.i18n import Translator
-from cxdash.reports.export import csv_bytes
+from cxdash.metrics.kpis import HEADLINE_KPIS
+from cxdash.reports.export import csv_bytes, xlsx_bytes
 from cxdash.ui import auth
 from cxdash.views.overview import KpiCard
+
+KPI_NAMES: Final = tuple(spec.name for spec in HEADLINE_KPIS)
 
 log = logging.getLogger("cxdash.ui")
 STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
@@ -411,17 +414,57 @@ def _download(
         data = partial(audited_csv, auth.auth_engine(record.url), record, file_name, table)  # type: ignore[assignment]
     else:
         data = csv_bytes(table)
-    st.download_button(
-        t("chart.download_csv"),
-        data=data,
-        file_name=file_name,
-        mime="text/csv",
-        key=f"download_{key}",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    with st.container(horizontal=True):
+        st.download_button(
+            t("chart.download_csv"),
+            data=data,
+            file_name=file_name,
+            mime="text/csv",
+            key=f"download_{key}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        if record is not None and ctx is not None:
+            workbook = str(PurePath(file_name).with_suffix(".xlsx"))
+            _excel_button(t, table, key=key, file_name=workbook, record=record, session_id=ctx.session_id)
     if st.session_state.pop(_failed_key(key), False):
         st.error(t("download.audit_failed"), icon=":material/gpp_bad:")
+
+
+def export_definitions(t: Translator, record: ExportRecord) -> pl.DataFrame:
+    """The definitions sheet of an Excel export: the view, its filters and every KPI's definition."""
+    filters = record.filters
+    threshold, window = filters.get("csat_threshold", 4), filters.get("churn_window_days", 180)
+    rows = [
+        ("view", record.view),
+        ("exported_by", record.username),
+        ("exported_at", datetime.now(UTC).isoformat(timespec="seconds")),
+        *((f"filter.{name}", str(value)) for name, value in filters.items()),
+        *(
+            (name, t(f"kpi.{name}.label") + ": " + t(f"kpi.{name}.help", threshold=threshold, window=window))
+            for name in KPI_NAMES
+            if t.has(f"kpi.{name}.help")
+        ),
+    ]
+    return pl.DataFrame(rows, schema={"name": pl.String, "definition": pl.String}, orient="row")
+
+
+def _excel_button(
+    t: Translator, table: pl.DataFrame, *, key: str, file_name: str, record: ExportRecord, session_id: str
+) -> None:
+    """The table as an .xlsx (its sheet and a definitions sheet), made on click and audited."""
+    definitions = export_definitions(t, record)
+    sheet = PurePath(file_name).stem.removeprefix("cxdash_")
+    data = DeferredFile(
+        auth.auth_engine(record.url), record, file_name,
+        partial(xlsx_bytes, {sheet: table}, definitions=definitions), table.height, session_id,
+        partial(_tell_session, session_id, get_script_run_ctx().session_state, _failed_key(key)),
+    )  # fmt: skip
+    st.download_button(
+        t("chart.download_xlsx"), data=data, file_name=file_name,
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"download_xlsx_{key}", icon=":material/table_view:", on_click="ignore",
+    )  # fmt: skip
 
 
 def chart_with_table(
