@@ -81,3 +81,16 @@ def pg_db(small_frames):
     need(_reachable(PG_URL), f"no PostgreSQL at CXDASH_TEST_PG_URL={PG_URL!r}")
     write_tables(PG_URL, small_frames, force=True, calendars=demo_setup(SMALL.tz, SMALL.locale))
     return PG_URL
+
+
+@pytest.fixture
+def small_copy(small_db, tmp_path):
+    """A private copy of the small demo database, for a test that writes to it."""
+    import shutil
+
+    from cxdash.db.engine import dispose_engines
+
+    db = tmp_path / "copy.db"
+    shutil.copy(small_db.removeprefix("sqlite:///"), db)
+    yield f"sqlite:///{db}"
+    dispose_engines()

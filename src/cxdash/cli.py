@@ -366,10 +366,19 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(args: argparse.Namespace) -> int:
+def _settings_in_force(db_url: str | None):
+    """The settings with the definitions an admin set in the database, after checking its schema."""
     from cxdash.config import with_definitions
     from cxdash.db.definitions import read_definitions
     from cxdash.db.engine import check_schema, make_engine
+
+    settings = current_settings(db_url=db_url)
+    engine = make_engine(settings.db_url)
+    check_schema(engine)
+    return with_definitions(settings, {k: d.value for k, d in read_definitions(engine).items()})
+
+
+def run_report(args: argparse.Namespace) -> int:
     from cxdash.i18n import normalise_language
     from cxdash.kpi_report import check_scope
     from cxdash.load import read_frames, read_span, read_table
@@ -379,10 +388,7 @@ def run_report(args: argparse.Namespace) -> int:
     from cxdash.reports.deck import review_deck
     from cxdash.views.review import review
 
-    settings = current_settings(db_url=args.db)
-    engine = make_engine(settings.db_url)
-    check_schema(engine)
-    settings = with_definitions(settings, {k: d.value for k, d in read_definitions(engine).items()})
+    settings = _settings_in_force(args.db)
     span = read_span(settings.db_url)
     tz = settings.display_tz
     if args.period:
@@ -410,19 +416,13 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
-    from cxdash.config import with_definitions
-    from cxdash.db.definitions import read_definitions
-    from cxdash.db.engine import check_schema, make_engine
     from cxdash.kpi_report import check_scope, format_table, kpi_report
     from cxdash.load import read_frames, read_span, read_table
     from cxdash.metrics.kpis import KpiOptions
     from cxdash.metrics.scope import Scope
     from cxdash.periods import check_period, parse_period, periods_with_data
 
-    settings = current_settings(db_url=args.db)
-    engine = make_engine(settings.db_url)
-    check_schema(engine)
-    settings = with_definitions(settings, {k: d.value for k, d in read_definitions(engine).items()})
+    settings = _settings_in_force(args.db)
     span = read_span(settings.db_url)
     tz = settings.display_tz
     if args.period.strip().lower() == "all":

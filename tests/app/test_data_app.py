@@ -2,14 +2,13 @@
 rows), and the definitions ledger (admins edit; the change is stored, audited and in force)."""
 
 import re
-import shutil
 import sqlite3
 
 import polars as pl
 import pytest
 
 from cxdash.db.definitions import read_definitions
-from cxdash.db.engine import dispose_engines, make_engine
+from cxdash.db.engine import make_engine
 from cxdash.i18n import Translator
 from tests.app.session import page_opener
 
@@ -17,11 +16,8 @@ RAW_KEY = re.compile(r"\b(data|import|definitions|dq|kpi)\.[a-z_]+")
 
 
 @pytest.fixture
-def lite(small_db, tmp_path):
-    db = tmp_path / "copy.db"
-    shutil.copy(small_db.removeprefix("sqlite:///"), db)
-    yield f"sqlite:///{db}"
-    dispose_engines()
+def lite(small_copy):
+    return small_copy
 
 
 @pytest.fixture

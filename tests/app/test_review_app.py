@@ -3,13 +3,12 @@ to the last complete quarter, links each statement to its page, freezes a review
 after new data arrives, and lets only the owner delete it."""
 
 import re
-import shutil
 import sqlite3
 
 import polars as pl
 import pytest
 
-from cxdash.db.engine import dispose_engines, make_engine
+from cxdash.db.engine import make_engine
 from cxdash.db.reviews import list_snapshots
 from cxdash.i18n import Translator
 from cxdash.metrics.kpis import HEADLINE_KPIS
@@ -19,11 +18,8 @@ RAW_KEY = re.compile(r"\b(review|kpi|overview)\.[a-z_]+")
 
 
 @pytest.fixture
-def lite(small_db, tmp_path):
-    db = tmp_path / "copy.db"
-    shutil.copy(small_db.removeprefix("sqlite:///"), db)
-    yield f"sqlite:///{db}"
-    dispose_engines()
+def lite(small_copy):
+    return small_copy
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 change, followed by Settings and the kpis command; and the 4 → 5 schema upgrade that adds their tables."""
 
 import json
-import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +17,7 @@ from cxdash.db.definitions import (
     save_sla_targets,
     sla_targets,
 )
-from cxdash.db.engine import check_schema, dispose_engines, make_engine
+from cxdash.db.engine import check_schema, make_engine
 from cxdash.errors import DatabaseError, InputError
 from tests.conftest import data_version_of
 
@@ -26,11 +25,8 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def lite(small_db, tmp_path):
-    db = tmp_path / "copy.db"
-    shutil.copy(small_db.removeprefix("sqlite:///"), db)
-    yield f"sqlite:///{db}"
-    dispose_engines()
+def lite(small_copy):
+    return small_copy
 
 
 def stored(url: str) -> dict[str, str]:

@@ -174,6 +174,11 @@ def _base_mapping(kind: str, saved: dict[str, str], start: str, mapping_file) ->
     return Mapping(kind="table" if table else kind, table=table), "suggested"  # type: ignore[arg-type]
 
 
+def _frame(edited: object) -> pl.DataFrame:
+    """st.data_editor's result as a Polars frame (it hands back what it was given)."""
+    return edited if isinstance(edited, pl.DataFrame) else pl.DataFrame(edited)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def _read(data: bytes, name: str, encoding: str | None) -> TextTable:
     return read_text_table(data, name, limits=Limits(), encoding=encoding)
@@ -255,7 +260,7 @@ def _columns_editor(t: Translator, table: TextTable, mapping: Mapping, *, key: s
             "example": st.column_config.TextColumn(t("import.col_example")),
         },
     )
-    columns = columns_from_table(pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited)
+    columns = columns_from_table(_frame(edited))
     skip = st.multiselect(
         t("import.skip_rows_without"),
         sorted(columns),
@@ -295,7 +300,7 @@ def _values_editor(t: Translator, table: TextTable, mapping: Mapping, *, key: st
                 ),
             },
         )
-        edited = pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited
+        edited = _frame(edited)
         values[target.name] = {v: b for v, b in edited.select("value", "becomes").iter_rows() if b and b != v}
     return replace(mapping, values={k: v for k, v in values.items() if v})
 
@@ -645,7 +650,7 @@ def _edit_definitions(
             },
         )
         if st.form_submit_button(t("definitions.save_sla"), icon=":material/save:"):
-            edited = pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited
+            edited = _frame(edited)
             targets = {
                 p: (int(f), int(r)) for p, f, r in edited.iter_rows() if f is not None and r is not None
             }
