@@ -11,7 +11,11 @@ import pytest
 from cxdash.db.engine import make_engine
 from cxdash.db.reviews import list_snapshots
 from cxdash.i18n import Translator
-from cxdash.metrics.kpis import HEADLINE_KPIS
+from cxdash.load import read_frames, read_span
+from cxdash.metrics.kpis import HEADLINE_KPIS, KpiOptions
+from cxdash.metrics.scope import Scope
+from cxdash.periods import parse_period
+from cxdash.views.review import review
 from tests.app.session import page_opener
 
 RAW_KEY = re.compile(r"\b(review|kpi|overview)\.[a-z_]+")
@@ -93,3 +97,36 @@ def test_only_the_owner_deletes_a_frozen_review(page, lite):
     assert not owner.exception
     with make_engine(lite).connect() as conn:
         assert list_snapshots(conn, username="manager", sees_all=True) == []
+
+
+def test_the_top_movers_are_the_most_significant_changes(page, lite):
+    at = page(user="manager", lang="en")
+    url = lite
+    quarter = review(
+        read_frames(url), parse_period("2026Q3"), span=read_span(url), tz="Asia/Shanghai", scope=Scope(),
+        options=KpiOptions(),
+    )  # fmt: skip
+    expected = [Translator("en")(f"kpi.{m['kpi']}.label") for m in quarter["movers"][:5]]
+    assert expected  # the small demo has at least one significant change
+    assert [m.label for m in at.metric] == expected
+
+
+def test_the_owner_renames_a_frozen_review_and_no_one_else_sees_the_form(page, lite):
+    at = page(user="manager", lang="en")
+    at.text_input[0].input("draft")
+    at.button[[b.label for b in at.button].index("Freeze this review")].click().run()
+    with make_engine(lite).connect() as conn:
+        (snapshot,) = list_snapshots(conn, username="manager", sees_all=True)
+    admin = page(user="admin", lang="en", rev_source=snapshot.snapshot_id)
+    assert "Rename this frozen review" not in [b.label for b in admin.button]
+    owner = page(user="manager", lang="en", rev_source=snapshot.snapshot_id)
+    owner.text_input(key="rev_new_name").input("   ")
+    owner.button[[b.label for b in owner.button].index("Rename this frozen review")].click().run()
+    assert owner.error and "name of 1 to 120" in owner.error[0].value  # nothing renamed
+    owner.text_input(key="rev_new_name").input("QBR  2026Q3 final")
+    owner.button[[b.label for b in owner.button].index("Rename this frozen review")].click().run()
+    assert not owner.exception
+    with make_engine(lite).connect() as conn:
+        (renamed,) = list_snapshots(conn, username="manager", sees_all=True)
+        actions = [r[0] for r in conn.exec_driver_sql("select action from app_audit").all()]
+    assert renamed.name == "QBR 2026Q3 final" and "review_renamed" in actions

@@ -123,3 +123,74 @@ def test_evidence_wording(lang, key, expected):
 def test_a_p_value_under_one_in_a_thousand_is_said_as_such():
     said = next(s for s in narrative(REPORT, EVIDENCE, alpha=0.05) if s["key"] == "vs_last_year")
     assert statement_text(Translator("en"), said).endswith("(+30; p < 0.001).")
+
+
+def test_value_tiers_back_the_change_they_moved_with_and_are_worded():
+    evidence = {
+        **EVIDENCE,
+        "tiers": [
+            {"kpi": "csat_pct", "tier": "vip", "value": 50.0, "other": 100.0, "delta": -50.0,
+             "p_value": 0.0003, "n": 20},
+            {"kpi": "complaints", "tier": "regular", "value": 10, "other": 0, "delta": 10.0,
+             "p_value": 0.002, "n": 10},
+            {"kpi": "csat_pct", "tier": "regular", "value": 90.0, "other": 80.0, "delta": 10.0,
+             "p_value": 0.01, "n": 200},
+        ],
+    }  # fmt: skip
+    said = narrative(REPORT, evidence, alpha=0.05)
+    by = {(s["key"], s.get("kpi")): s for s in said}
+    assert [(e["key"], e.get("tier")) for e in by[("worsened", "csat_pct")]["evidence"]] == [
+        ("team_moved", None),
+        ("tier_moved", "vip"),  # the regular tier rose: not with a fall
+        ("top_driver", None),
+    ]
+    assert ("tier_moved", "regular") in [
+        (e["key"], e.get("tier")) for e in by[("worsened", "complaints")]["evidence"]
+    ]
+    beneath = [(s["key"], s.get("tier")) for s in said if s["key"] == "tier_moved"]
+    assert beneath == [("tier_moved", "regular")]  # its CSAT rise was said with no company change
+    vip = by[("worsened", "csat_pct")]["evidence"][1]
+    assert (
+        statement_text(Translator("en"), vip) == "Value tier VIP: CSAT 100.0% → 50.0% (-50.0 pp; p < 0.001)."
+    )
+    complaints = next(e for e in by[("worsened", "complaints")]["evidence"] if e["key"] == "tier_moved")
+    assert statement_text(Translator("zh"), complaints) == (
+        "价值分层「普通」:本季度投诉 10 件,上季度 0 件(按有数据的天数比较;p = 0.002)。"
+    )
+
+
+def test_tier_changes_on_hand_built_rows():
+    from cxdash.config import TierThresholds
+    from cxdash.metrics.kpis import KpiOptions
+    from cxdash.metrics.tiers import TierRules
+    from cxdash.periods import DataSpan, parse_period
+    from cxdash.views.review import tier_changes
+    from tests.kpi_frames import at, kpi_frames
+
+    # v1 is VIP at the end of Q3 (12 orders of 1,000 in the year: M 12,000 ≥ 10,000, F 12 ≥ 12); r1 regular.
+    orders = [
+        {"customer_id": "v1", "ordered_at": at("2026-09-01", 60 * i), "amount": 1000.0} for i in range(12)
+    ]
+    orders.append({"customer_id": "r1", "ordered_at": at("2026-09-01"), "amount": 10.0})
+    customers = [{"customer_id": c, "signup_at": at("2025-01-01")} for c in ("v1", "r1")]
+    # v1's CSAT: 20 of 20 satisfied in Q2, 10 of 20 in Q3: pooled 0.75, z = 0.5 / √(0.75·0.25·0.1) = 3.65,
+    # p ≈ 0.00026. r1: no complaints in Q2 (91 days), 10 in Q3 (92 days): binomial 10 of 10 at 92/183,
+    # p = 0.50273^10 + 0.49727^10 ≈ 0.0020.
+    surveys = [{"customer_id": "v1", "responded_at": at("2026-05-01", i), "score": 5} for i in range(20)] + [
+        {"customer_id": "v1", "responded_at": at("2026-08-01", i), "score": 5 if i < 10 else 2}
+        for i in range(20)
+    ]
+    tickets = [
+        {"customer_id": "r1", "is_complaint": True, "created_at": at("2026-08-01", i)} for i in range(10)
+    ]
+    frames = kpi_frames(tickets=tickets, surveys=surveys, orders=orders, customers=customers)
+    found = tier_changes(
+        frames, parse_period("2026Q3"), span=DataSpan(first=at("2026-01-01"), data_as_of=at("2026-10-15")),
+        tz="UTC", options=KpiOptions(), rules=TierRules.from_settings(TierThresholds(), 180), alpha=0.05,
+    )  # fmt: skip
+    assert [(f["tier"], f["kpi"], f["value"], f["other"], f["n"]) for f in found] == [
+        ("vip", "csat_pct", 50.0, 100.0, 20),
+        ("regular", "complaints", 10, 0, 10),
+    ]
+    assert found[0]["p_value"] == pytest.approx(0.00026, abs=0.00002)
+    assert found[1]["p_value"] == pytest.approx(0.0020, abs=0.0001)

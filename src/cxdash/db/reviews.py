@@ -97,3 +97,22 @@ def delete_snapshot(engine: Engine, snapshot_id: int, *, username: str, client: 
                 snapshot=snapshot_id,
             )  # fmt: skip
     return bool(deleted)
+
+
+def rename_snapshot(
+    engine: Engine, snapshot_id: int, name: str, *, username: str, client: str | None
+) -> bool:
+    """Rename the user's own snapshot (audited); False when it is not theirs or does not exist."""
+    cleaned = _name(name)
+    with engine.begin() as conn:
+        renamed = conn.execute(
+            sa.update(AppReviewSnapshot)
+            .where(AppReviewSnapshot.snapshot_id == snapshot_id, AppReviewSnapshot.owner == username)
+            .values(name=cleaned)
+        ).rowcount
+        if renamed:
+            write_audit(
+                conn, now=datetime.now(UTC), action="review_renamed", username=username, client=client,
+                snapshot=snapshot_id, name=cleaned,
+            )  # fmt: skip
+    return bool(renamed)

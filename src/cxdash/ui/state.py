@@ -323,6 +323,16 @@ def _widget_key(key: str, t: Translator) -> str:
     return f"{key}__{t.lang}"
 
 
+def choose_quarter(label: str) -> None:
+    """Make the sidebar's period this quarter on the next run (a button's callback: a link's `p=` is
+    read only at a session's first run, so a link within a session cannot). Written to the widgets'
+    own state, before any is drawn, so that the browser is sent the new value and shows it."""
+    for key, value in (("f_kind", "quarter"), ("f_period_quarter", label)):
+        st.session_state[key] = value
+        for lang in LANGUAGES:
+            st.session_state[f"{key}__{lang}"] = value
+
+
 def remembered_value(key: str, t: Translator, fallback: Any) -> Any:
     """The current value of a `remembered` widget, also before it is drawn in this run."""
     return st.session_state.get(_widget_key(key, t), st.session_state.get(key, fallback))

@@ -15,12 +15,15 @@ from typing import Final
 import polars as pl
 
 from cxdash import stats
+from cxdash.config import TierThresholds
 from cxdash.i18n import Translator
 from cxdash.kpi_report import kpi_report, shown_change, shown_value
 from cxdash.load import Frames
 from cxdash.metrics.compare import compare_periods
-from cxdash.metrics.kpis import KPI_BY_NAME, KpiOptions
+from cxdash.metrics.complaints import customer_value
+from cxdash.metrics.kpis import KPI_BY_NAME, KpiOptions, Window
 from cxdash.metrics.scope import Scope, scoped
+from cxdash.metrics.tiers import TIERS, TierRules
 from cxdash.periods import DataSpan, Period
 from cxdash.views.complaints import emerging_view
 from cxdash.views.satisfaction import driver_view
@@ -50,6 +53,13 @@ TEAM_KPIS: Final = (
 )
 CHANNEL_KPIS: Final = ("csat_pct", "sla_first_response_pct", "sla_resolution_pct", "one_touch_pct")
 COMPLAINT_KPIS: Final = ("complaints", "complaint_rate_per_1k_orders")
+# The value-tier evidence: CSAT and complaints of each tier's customers (KPIs they back in the narrative).
+TIER_KPIS: Final = ("csat_pct", "complaints")
+TIER_BACKS: Final = {
+    "csat_pct": "csat_pct",
+    "csat_mean": "csat_pct",
+    **dict.fromkeys(COMPLAINT_KPIS, "complaints"),
+}
 MOVERS_SHOWN: Final = 5
 BENEATH_SHOWN: Final = 3
 
@@ -152,6 +162,86 @@ def cause_changes(frames: Frames, period: Period, *, span: DataSpan, tz: str, al
     ]  # fmt: skip
 
 
+def _tier_counts(frames: Frames, window: Window, tiers: pl.LazyFrame, threshold: int) -> pl.LazyFrame:
+    """Per tier: csat responses, satisfied among them, and complaints created in the window."""
+    csat = (
+        frames.surveys.filter(
+            (pl.col("kind") == "csat")
+            & pl.col("score").is_not_null()
+            & (pl.col("responded_at") >= window.start)
+            & (pl.col("responded_at") < window.end)
+        )
+        .join(tiers, on="customer_id")
+        .group_by("tier")
+        .agg(pl.len().alias("responses"), (pl.col("score") >= threshold).sum().alias("satisfied"))
+    )
+    complaints = (
+        frames.tickets.filter(
+            pl.col("is_complaint")
+            & (pl.col("created_at") >= window.start)
+            & (pl.col("created_at") < window.end)
+        )
+        .join(tiers, on="customer_id")
+        .group_by("tier")
+        .agg(pl.len().alias("complaints"))
+    )
+    every = pl.LazyFrame({"tier": list(TIERS)})
+    return (
+        every.join(csat, on="tier", how="left")
+        .join(complaints, on="tier", how="left")
+        .with_columns(pl.col("responses", "satisfied", "complaints").fill_null(0).cast(pl.Int64))
+    )
+
+
+def tier_changes(
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, rules: TierRules,
+    alpha: float,
+) -> list[dict]:  # fmt: skip
+    """Per value tier: significant changes against the previous quarter of its customers' CSAT (two-
+    proportion test) and complaints (exact Poisson test per day of data). The tiers are those at the
+    quarter's end for both quarters, so the same customers are compared (the change is theirs, not a
+    tier's changing membership)."""
+    now = Window.of(period, tz=tz, data_as_of=span.data_as_of)
+    before = Window.of(period.previous(), tz=tz, data_as_of=span.data_as_of)
+    tiers = customer_value(frames, as_of=now.as_of, rules=rules).select("customer_id", "tier")
+    current, previous = (_tier_counts(frames, w, tiers, options.csat_threshold) for w in (now, before))
+    both = current.join(previous, on="tier", suffix="_before").sort("tier").collect()
+    days_now, days_before = ((w.as_of - w.start).total_seconds() / 86_400 for w in (now, before))
+    found = []
+    for row in both.iter_rows(named=True):
+        old = {k: row[f"{k}_before"] for k in ("satisfied", "responses", "complaints")}
+        tests = {
+            "csat_pct": (
+                _share(row["satisfied"], row["responses"]), _share(old["satisfied"], old["responses"]),
+                stats.two_proportion_p(
+                    row["satisfied"], row["responses"], old["satisfied"], old["responses"]
+                ),
+                row["responses"],
+            ),
+            "complaints": (
+                row["complaints"], old["complaints"],
+                stats.poisson_rate_p(row["complaints"], days_now, old["complaints"], days_before),
+                row["complaints"],
+            ),
+        }  # fmt: skip
+        for kpi, (value, other, p_value, n) in tests.items():
+            if value is None or other is None or p_value is None or p_value >= alpha:
+                continue
+            # Counts move by their rate per day of data (a running quarter has fewer days).
+            delta = value - other * (days_now / days_before if kpi == "complaints" else 1)
+            if delta == 0:
+                continue
+            found.append(
+                {"kpi": kpi, "tier": row["tier"], "value": value, "other": other, "delta": delta,
+                 "p_value": p_value, "n": n}
+            )  # fmt: skip
+    return sorted(found, key=lambda r: (r["p_value"], r["tier"], r["kpi"]))
+
+
+def _share(hits: int, n: int) -> float | None:
+    return 100 * hits / n if n else None
+
+
 def top_drivers(
     frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, alpha: float
 ) -> list[dict]:
@@ -191,6 +281,11 @@ def narrative(report: dict, evidence: dict, *, alpha: float = stats.ALPHA) -> li
             {"key": "channel_moved", **change, "page": _page(kpi)}
             for change in _along(evidence.get("channels", []), kpi, rising)
         ]
+        if kpi in TIER_BACKS:
+            backing += [
+                {"key": "tier_moved", **change, "page": _tier_page(change)}
+                for change in _along(evidence.get("tiers", []), TIER_BACKS[kpi], rising)
+            ]
         if kpi in COMPLAINT_KPIS and rising:
             backing += [
                 {"key": "cause_grew", **cause, "page": "complaints"} for cause in evidence.get("causes", [])
@@ -206,20 +301,25 @@ def narrative(report: dict, evidence: dict, *, alpha: float = stats.ALPHA) -> li
 
 def _beneath(said: list[dict], evidence: dict) -> list[dict]:
     """What moved significantly beneath the totals and was not said with a company change: causes that
-    grew, and teams' and channels' own changes (each list at most BENEATH_SHOWN, most significant first)."""
-    cited = {(e["key"], e.get("where"), e.get("cause"), e.get("kpi")) for s in said for e in s["evidence"]}
+    grew, and tiers', channels' and teams' own changes (at most BENEATH_SHOWN each, first the most
+    significant)."""
+
+    def mark(key: str, item: dict) -> tuple:
+        return key, item.get("where"), item.get("cause"), item.get("tier"), item.get("kpi")
+
+    cited = {mark(e["key"], e) for s in said for e in s["evidence"]}
     found = []
     for key, page, items in (
         ("cause_grew", "complaints", evidence.get("causes", [])),
+        ("tier_moved", None, evidence.get("tiers", [])),
         ("channel_moved", None, evidence.get("channels", [])),
         ("team_moved", "team", evidence.get("teams", [])),
     ):
-        fresh = [i for i in items if (key, i.get("where"), i.get("cause"), i.get("kpi")) not in cited]
+        fresh = [i for i in items if mark(key, i) not in cited]
         for item in fresh[:BENEATH_SHOWN]:
             better = _better(item)
-            found.append(
-                {**item, "key": key, "page": page or _page(item["kpi"]), "better": better, "evidence": []}
-            )
+            shown_on = page or (_tier_page(item) if key == "tier_moved" else _page(item["kpi"]))
+            found.append({**item, "key": key, "page": shown_on, "better": better, "evidence": []})
     return found
 
 
@@ -236,23 +336,32 @@ def _along(found: list[dict], kpi: str, rising: bool) -> list[dict]:
     return [c for c in found if c["kpi"] == kpi and (c["delta"] > 0) == rising]
 
 
+def _tier_page(change: dict) -> str:
+    """Complaints by tier are on the complaints page (which tiers each cause hits), CSAT by tier on
+    loyalty."""
+    return "complaints" if change["kpi"] == "complaints" else "loyalty"
+
+
 def _page(kpi: str) -> str:
     return AREA_OF.get(kpi, "overview")
 
 
 def review(
     frames: Frames, period: Period, *, span: DataSpan, tz: str, scope: Scope, options: KpiOptions,
-    alpha: float = stats.ALPHA,
+    alpha: float = stats.ALPHA, thresholds: TierThresholds | None = None,
 ) -> dict:  # fmt: skip
-    """The whole review of a quarter and scope: the report, movers, evidence and narrative (JSON-ready)."""
+    """The whole review of a quarter and scope: the report, movers, evidence and narrative (JSON-ready).
+    Value tiers are cut at `thresholds` (the settings' defaults, not a session's what-if values)."""
     report = kpi_report(frames, period, span=span, tz=tz, scope=scope, options=options)
     in_scope = scoped(frames, scope)
+    rules = TierRules.from_settings(thresholds or TierThresholds(), options.churn_window_days)
     evidence = {
         "teams": team_changes(frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha),
         "channels": channel_changes(
             frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha
         ),
         "causes": cause_changes(in_scope, period, span=span, tz=tz, alpha=alpha),
+        "tiers": tier_changes(in_scope, period, span=span, tz=tz, options=options, rules=rules, alpha=alpha),
         "drivers": top_drivers(in_scope, period, span=span, tz=tz, options=options, alpha=alpha),
     }
     return {
@@ -308,6 +417,14 @@ def statement_text(t: Translator, said: dict) -> str:
         "change": shown_change(t, said["delta"], unit),
         "p": _p(said["p_value"]),
     }
+    if key == "tier_moved":
+        tier = t(f"tier.{said['tier']}")
+        if said["kpi"] == "complaints":
+            return t(
+                "review.say.tier_complaints", tier=tier, value=t.number(said["value"]),
+                other=t.number(said["other"]), p=_p(said["p_value"]),
+            )  # fmt: skip
+        return t("review.say.tier_moved", tier=tier, **numbers)
     if key == "team_moved":
         return t("review.say.team_moved", team=said["where"], **numbers)
     if key == "channel_moved":

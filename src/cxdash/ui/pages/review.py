@@ -8,10 +8,11 @@ import polars as pl
 import streamlit as st
 
 from cxdash.auth.roles import sees_all_data
-from cxdash.db.reviews import delete_snapshot, freeze_review, list_snapshots, open_snapshot
+from cxdash.db.reviews import delete_snapshot, freeze_review, list_snapshots, open_snapshot, rename_snapshot
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.kpi_report import period_text, scope_text, shown_change, shown_value
+from cxdash.metrics.kpis import KPI_BY_NAME
 from cxdash.periods import Period, parse_period
 from cxdash.plain_text import markdown_plain
 from cxdash.reports.deck import review_deck
@@ -19,11 +20,12 @@ from cxdash.ui import auth
 from cxdash.ui.loaders import available_periods, dataset, review_data
 from cxdash.ui.registry import PAGE_BY_ID
 from cxdash.ui.shell import run_page
-from cxdash.ui.state import PageContext, export_record
+from cxdash.ui.state import PageContext, choose_quarter, export_record
 from cxdash.ui.widgets import audited_download, chart_free_table
-from cxdash.views.review import AREAS, statement_text
+from cxdash.views.review import AREAS, MOVERS_SHOWN, statement_text
 
 LIVE = 0  # the snapshot choice that means "the live data"
+FROZEN_KEY = "rev_frozen_message"  # what freezing said, shown after the page is drawn again
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
@@ -97,6 +99,7 @@ def _render(context: PageContext, t: Translator) -> None:
             level=f"{data['alpha']:g}",
         )
     )
+    _movers(t, data)
     _kpis(context, t, data)
     _narrative(t, data)
     _actions(context, t, data, chosen, names)
@@ -105,6 +108,31 @@ def _render(context: PageContext, t: Translator) -> None:
 def _running(context: PageContext, period: Period) -> bool:
     span = dataset(context.settings.db_url, context.version).span
     return span is None or period.end(context.settings.display_tz) > span.data_as_of
+
+
+def _movers(t: Translator, data: dict) -> None:
+    """The most significant changes as cards: green when for the better, red when for the worse, grey for
+    volumes (neither)."""
+    st.subheader(t("review.movers"))
+    movers = data["movers"][:MOVERS_SHOWN]
+    if not movers:
+        st.caption(t("review.no_movers", level=f"{data['alpha']:g}"))
+        return
+    with st.container(horizontal=True):
+        for mover in movers:
+            unit, higher = mover["unit"], KPI_BY_NAME[mover["kpi"]].higher_is_better
+            st.metric(
+                t(f"kpi.{mover['kpi']}.label"),
+                shown_value(t, mover["value"], unit),
+                delta=f"{shown_change(t, mover['delta'], unit)} {t('review.against_' + mover['against'])}",
+                delta_color="off" if higher is None else ("normal" if higher else "inverse"),
+                help=t(
+                    f"review.mover_help_{mover['against']}",
+                    other=shown_value(t, mover["other"], unit),
+                    p=f"{mover['p_value']:.4f}",
+                ),
+                border=True,
+            )
 
 
 def _kpis(context: PageContext, t: Translator, data: dict) -> None:
@@ -148,19 +176,21 @@ def _kpis(context: PageContext, t: Translator, data: dict) -> None:
 def _narrative(t: Translator, data: dict) -> None:
     st.subheader(t("review.narrative"))
     period = data["report"]["period"]
-    for said in data["narrative"]:
+    for i, said in enumerate(data["narrative"]):
         with st.container(border=True):
             st.markdown(markdown_plain(statement_text(t, said)))
             for evidence in said.get("evidence", []):
                 st.markdown("- " + markdown_plain(statement_text(t, evidence)))
             page = PAGE_BY_ID.get(said.get("page") or "overview")
-            if page is not None:
-                st.page_link(
-                    page.script,
-                    label=t("review.see_page", page=t(page.title_key)),
-                    icon=":material/arrow_forward:",
-                    query_params={"p": period},
-                )
+            if page is not None and st.button(
+                t("review.see_page", page=t(page.title_key)),
+                icon=":material/arrow_forward:",
+                type="tertiary",
+                key=f"rev_see_{i}",
+                on_click=choose_quarter,
+                args=(period,),
+            ):
+                st.switch_page(page.script)
 
 
 def _actions(context: PageContext, t: Translator, data: dict, chosen: int, names: dict) -> None:
@@ -188,11 +218,32 @@ def _actions(context: PageContext, t: Translator, data: dict, chosen: int, names
                     )
                 except InputError as exc:
                     st.error(exc.translated(t, t.has))
-                else:
-                    st.success(t("review.frozen", name=" ".join(name.split()), id=snapshot))
-    elif names[chosen].owner == context.user.username and st.button(
-        t("review.delete"), icon=":material/delete:", key="rev_delete"
-    ):
+                else:  # drawn again, so that the list of frozen reviews above already holds it
+                    st.session_state[FROZEN_KEY] = t(
+                        "review.frozen", name=" ".join(name.split()), id=snapshot
+                    )
+                    st.rerun()
+        if said := st.session_state.pop(FROZEN_KEY, None):
+            st.success(said)
+    elif names[chosen].owner == context.user.username:
+        _own_snapshot(context, t, chosen, names[chosen].name)
+
+
+def _own_snapshot(context: PageContext, t: Translator, chosen: int, name: str) -> None:
+    """The owner renames or deletes a frozen review."""
+    engine = auth.auth_engine(context.settings.db_url)
+    with st.form("rev_rename"):
+        new_name = st.text_input(t("review.rename_name"), value=name, max_chars=120, key="rev_new_name")
+        if st.form_submit_button(t("review.rename"), icon=":material/edit:"):
+            try:
+                rename_snapshot(
+                    engine, chosen, new_name, username=context.user.username, client=auth.client_id()
+                )
+            except InputError as exc:
+                st.error(exc.translated(t, t.has))
+            else:
+                st.rerun()
+    if st.button(t("review.delete"), icon=":material/delete:", key="rev_delete"):
         delete_snapshot(engine, chosen, username=context.user.username, client=auth.client_id())
         st.session_state.pop("rev_source", None)
         st.rerun()
