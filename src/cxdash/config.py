@@ -35,6 +35,8 @@ class Settings:
     session_idle_min: int = 30
     session_max_hours: int = 12
     severity_weights: tuple[float, float, float, float] = (8.0, 4.0, 2.0, 1.0)  # severity 1 … 4
+    # OLA targets in minutes: registered → assigned, assigned → first action, resolved → feedback request
+    ola_targets: tuple[int, int, int] = (30, 240, 1440)
 
 
 def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -51,6 +53,9 @@ def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Setti
         session_secret=env.get("CXDASH_SESSION_SECRET", ""),
         session_idle_min=int(env.get("CXDASH_SESSION_IDLE_MIN", defaults.session_idle_min)),
         session_max_hours=int(env.get("CXDASH_SESSION_MAX_HOURS", defaults.session_max_hours)),
+        ola_targets=ola_targets_setting(env["CXDASH_OLA_TARGETS"])
+        if "CXDASH_OLA_TARGETS" in env
+        else defaults.ola_targets,
     )
 
 
@@ -65,6 +70,15 @@ def clock_setting(value: str) -> Clock:
             value=value,
         )
     return clock  # type: ignore[return-value]
+
+
+def ola_targets_setting(value: str) -> tuple[int, int, int]:
+    """CXDASH_OLA_TARGETS: "30, 240, 1440" (minutes for assign, first action, feedback request);
+    InputError (key ola.bad_targets) otherwise."""
+    from cxdash.metrics.ola import parse_ola_targets  # here: cxdash.metrics imports config
+
+    targets = parse_ola_targets(value)
+    return (targets.assign_min, targets.first_action_min, targets.feedback_request_min)
 
 
 def current_settings(*, db_url: str | None = None) -> Settings:

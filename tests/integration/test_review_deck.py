@@ -55,8 +55,10 @@ def test_the_deck_has_its_slides_native_charts_with_the_kpis_figures_and_the_def
         t("review.summary"),
         t("review.narrative"),
         *(t(f"review.area_{area}") for area in AREAS),
+        *([t("goals.deck_title", period=t.period(PLANTED))] if planted_review["goals"] else []),
         t("review.appendix"),
     ]
+    assert planted_review["goals"]  # the demo's goals of the quarter are in the review, so on a slide
     kpis = planted_review["report"]["kpis"]
     for area, slide in zip(AREAS, list(deck.slides)[3:7], strict=True):
         charts = [shape.chart for shape in slide.shapes if shape.has_chart]

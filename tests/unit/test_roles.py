@@ -23,7 +23,7 @@ def test_parse_roles_keeps_the_canonical_order_and_rejects_unknown_ones():
 
 
 # Every role opens every view; the Data page's import and definitions editing are gated inside it.
-VIEWS = ["overview", "satisfaction", "complaints", "loyalty", "team", "review", "data"]
+VIEWS = ["overview", "satisfaction", "complaints", "loyalty", "team", "service_map", "review", "data"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The definitions in force that admins may change (the ledger's editable part): the CSAT threshold,
-the churn window and the severity weights in `app_settings`, the SLA targets in `sla_policies`.
+the churn window, the severity weights and the OLA targets in `app_settings`, the SLA targets in
+`sla_policies`.
 
 Each change is validated, written with its audit record in one transaction (both or neither), and
 read back into Settings by `config.with_definitions`, so every page, export and `kpis` follow it.
@@ -17,8 +18,9 @@ from cxdash.auth.store import write_audit
 from cxdash.db.schema import AppSetting, SlaPolicy
 from cxdash.domain import PRIORITIES
 from cxdash.errors import InputError
+from cxdash.metrics.ola import parse_ola_targets
 
-EDITABLE: Final = ("csat_threshold", "churn_window_days", "severity_weights")
+EDITABLE: Final = ("csat_threshold", "churn_window_days", "severity_weights", "ola_targets")
 CHURN_WINDOW_RANGE: Final = (30, 730)
 
 
@@ -51,6 +53,9 @@ def parse_definition(key: str, text: str) -> object:
         if len(weights) != 4 or any(not 0 < w <= 100 for w in weights):
             raise _bad(key, value, "four weights above 0 and at most 100 for severities 1–4, e.g. 8, 4, 2, 1")
         return weights
+    if key == "ola_targets":
+        targets = parse_ola_targets(value)  # InputError ola.bad_targets, saying what is allowed
+        return (targets.assign_min, targets.first_action_min, targets.feedback_request_min)
     raise InputError(f"'{key}' is not an editable definition; they are {', '.join(EDITABLE)}.")
 
 

@@ -1,6 +1,7 @@
 """The quarterly review as an editable PowerPoint deck (python-pptx): title, KPI summary, the narrative,
 one slide per area with a native chart (its data are the review's figures, editable in PowerPoint) and
-the area's narrative as speaker notes, and an appendix with every definition used. East Asian text
+the area's narrative as speaker notes, the progress towards the quarter's SMART goals (a native table,
+when the review carries goals), and an appendix with every definition used. East Asian text
 gets an East Asian typeface, so Chinese renders wherever the deck is opened."""
 
 import io
@@ -109,6 +110,47 @@ def _area_notes(t: Translator, review_data: dict, area: str) -> list[str]:
     return lines or [t("review.notes_none")]
 
 
+GOAL_COLUMNS: Final = ("kpi", "team", "baseline", "current", "target", "progress", "achieved")
+
+
+def goal_table_rows(t: Translator, goals: list[dict]) -> list[list[str]]:
+    """The Goals slide's table: a header, then per goal (views.goals.goal_rows as dicts) its KPI, team,
+    baseline, current value, target, progress and whether it is achieved, in the deck's language."""
+    rows = [[t(f"goals.col_{c}") for c in GOAL_COLUMNS]]
+    for goal in goals:
+        unit = goal["unit"]
+        progress = goal.get("progress_pct")
+        achieved = goal.get("achieved")
+        current = shown_value(t, goal.get("current"), unit)
+        if not goal.get("measured", True):
+            current = t("goals.not_measured_short")
+        rows.append([
+            t(f"kpi.{goal['metric']}.label"),
+            goal.get("team_name") or goal.get("team_id") or t("goals.company"),
+            shown_value(t, goal.get("baseline"), unit),
+            current,
+            shown_value(t, goal["target"], unit),
+            "—" if progress is None else f"{t.number(progress, 0)}%",
+            "—" if achieved is None else t("goals.achieved_yes" if achieved else "goals.achieved_no"),
+        ])  # fmt: skip
+    return rows
+
+
+def _goals_slide(deck, t: Translator, goals: list[dict], *, margin, width) -> None:
+    """The Goals slide: the table, and what the baseline is (and that the quarter is running) below it."""
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+    first = goals[0]
+    _title(slide, t("goals.deck_title", period=period_text(t, first["period"])))
+    rows = goal_table_rows(t, goals)
+    height = Inches(min(0.4 * len(rows), 4.8))
+    _table(slide, rows, left=margin, top=Inches(1.3), width=width - 2 * margin, height=height, size=11)
+    notes = [t("goals.deck_note", baseline_period=period_text(t, first["baseline_period"]))]
+    if first.get("running"):
+        notes.append(t("goals.running", period=period_text(t, first["period"])))
+    box = slide.shapes.add_textbox(margin, Inches(1.5) + height, width - 2 * margin, Inches(0.9))
+    _text(box.text_frame, notes, size=11)
+
+
 def review_deck(review_data: dict, *, lang: str, generated_at: datetime | None = None) -> bytes:
     """The deck of a review (views.review.review's dict, live or from a frozen snapshot) as .pptx bytes."""
     t = Translator(lang)
@@ -176,6 +218,9 @@ def review_deck(review_data: dict, *, lang: str, generated_at: datetime | None =
         _table(slide, _kpi_rows(t, review_data, in_area), left=Emu(int(width * 0.5)), top=Inches(1.3),
                width=Emu(int(width * 0.5) - margin), height=Inches(3.2), size=9)  # fmt: skip
         _text(slide.notes_slide.notes_text_frame, _area_notes(t, review_data, area), size=12)
+
+    if review_data.get("goals"):
+        _goals_slide(deck, t, review_data["goals"], margin=margin, width=width)
 
     appendix = deck.slides.add_slide(deck.slide_layouts[TITLE_AND_CONTENT])
     _title(appendix, t("review.appendix"))

@@ -60,6 +60,7 @@ from cxdash.views.satisfaction import (
     satisfaction_cards,
     satisfaction_trend,
 )
+from cxdash.views.service_map import ServiceMap, service_map
 from cxdash.views.team import (
     Backlog,
     Replay,
@@ -540,3 +541,74 @@ def review_data(
     """The quarterly review of the user's scope (the user's frames: scope and masking applied)."""
     frames = user_frames(url, version, user, scope)
     return review(frames, period, span=dataset(url, version).span, tz=tz, scope=scope, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=USER_KEY)
+def service_map_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> ServiceMap:
+    """The service map of the user's scope (the user's frames: scope and masking applied)."""
+    frames = user_frames(url, version, user, scope)
+    span = dataset(url, version).span
+    return service_map(frames, period, span=span, tz=tz, options=options, teams=scope.teams)
+
+
+# OLA attainment (internal targets per workflow stage): the Complaints page's workflow tab (complaints
+# only); the Service map may use it for every ticket. Imported here because this block was appended.
+from cxdash.metrics.ola import OlaTargets  # noqa: E402
+from cxdash.views.ola import OlaView, ola_view  # noqa: E402
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def ola_data(
+    url: str,
+    version: str,
+    period: Period,
+    scope: Scope,
+    tz: str,
+    user: User,
+    targets: tuple[int, int, int],
+    complaints_only: bool,
+) -> OlaView:
+    """OLA attainment per stage and per team × stage of the user's scope (the user's frames: scope and
+    masking applied); `targets` are Settings.ola_targets (minutes: assign, first action, feedback request)."""
+    frames = user_frames(url, version, user, scope)
+    return ola_view(
+        frames,
+        period,
+        span=dataset(url, version).span,
+        tz=tz,
+        targets=OlaTargets(*targets),
+        complaints_only=complaints_only,
+    )
+
+
+# SMART goals: their progress on the Overview and the baseline of the admin's goal form. Goals are
+# measured on their own scope (the company or one team): the user's data without the chosen filters.
+from cxdash.views.goals import Baseline, baseline_for, goal_rows  # noqa: E402
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def goals_data(
+    url: str, version: str, period: Period, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> pl.DataFrame:
+    """The goals of the period that apply to the chosen scope, with baseline, current value and progress."""
+    frames = user_frames(url, version, user, Scope())
+    return goal_rows(frames, period, span=dataset(url, version).span, tz=tz, scope=scope, options=options)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False, hash_funcs=USER_KEY)
+def goal_baseline_data(
+    url: str,
+    version: str,
+    metric: str,
+    team_id: str | None,
+    period: Period,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+) -> Baseline:
+    """A proposed goal's baseline: the KPI of the company or the team in the period before `period`."""
+    frames = user_frames(url, version, user, Scope())
+    span = dataset(url, version).span
+    return baseline_for(frames, metric, team_id, period, span=span, tz=tz, options=options)

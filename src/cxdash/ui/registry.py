@@ -61,6 +61,13 @@ PAGES: Final[tuple[PageSpec, ...]] = (
         roles=frozenset(ROLES),
     ),
     PageSpec(
+        id="service_map",
+        script="pages/service_map.py",
+        icon=":material/account_tree:",
+        title_key="nav.service_map",
+        roles=frozenset(ROLES),
+    ),
+    PageSpec(
         id="review",
         script="pages/review.py",
         icon=":material/event_note:",

@@ -7,7 +7,7 @@ same view: read once when a session starts (`seed_from_query`), written back aft
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -323,14 +323,27 @@ def _widget_key(key: str, t: Translator) -> str:
     return f"{key}__{t.lang}"
 
 
-def choose_quarter(label: str) -> None:
-    """Make the sidebar's period this quarter on the next run (a button's callback: a link's `p=` is
-    read only at a session's first run, so a link within a session cannot). Written to the widgets'
-    own state, before any is drawn, so that the browser is sent the new value and shows it."""
-    for key, value in (("f_kind", "quarter"), ("f_period_quarter", label)):
+def choose_period(kind: str, label: str, channels: Sequence[str] | None = None) -> None:
+    """Make the sidebar's period (and, given, its channels) these on the next run: a button's callback,
+    because a link's `p=` is read only at a session's first run, so a link within a session cannot.
+    Written to the widgets' own state, before any is drawn, so that the browser is sent the new value
+    and shows it."""
+    chosen: dict[str, Any] = {"f_kind": kind}
+    if kind == "custom":
+        st.session_state["f_range"] = _range_of(label)
+    else:
+        chosen[f"f_period_{kind}"] = label
+    if channels is not None:
+        chosen["f_channels"] = list(channels)
+    for key, value in chosen.items():
         st.session_state[key] = value
         for lang in LANGUAGES:
             st.session_state[f"{key}__{lang}"] = value
+
+
+def choose_quarter(label: str) -> None:
+    """The sidebar's period this quarter on the next run (see choose_period)."""
+    choose_period("quarter", label)
 
 
 def remembered_value(key: str, t: Translator, fallback: Any) -> Any:

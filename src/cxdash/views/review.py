@@ -26,6 +26,7 @@ from cxdash.metrics.scope import Scope, scoped
 from cxdash.metrics.tiers import TIERS, TierRules
 from cxdash.periods import DataSpan, Period
 from cxdash.views.complaints import emerging_view
+from cxdash.views.goals import goal_rows
 from cxdash.views.satisfaction import driver_view
 
 # The review's areas: its sections, the deck's slides, and the page that explains each KPI.
@@ -371,6 +372,8 @@ def review(
         "evidence": evidence,
         "narrative": narrative(report, evidence, alpha=alpha),
         "areas": {area: [k for k in kpis if k in report["kpis"]] for area, kpis in AREAS.items()},
+        # the goals of the quarter with their progress, for the deck's Goals slide (and frozen with it)
+        "goals": goal_rows(frames, period, span=span, tz=tz, scope=scope, options=options).to_dicts(),
     }
 
 

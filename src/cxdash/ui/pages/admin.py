@@ -1,5 +1,5 @@
 """The Admin page (admins only): users, roles and team scope, live sessions, the audit log, the data
-version, and the business hours (calendars, team calendars, SLA clocks)."""
+version, the business hours (calendars, team calendars, SLA clocks) and SMART goals (kpi_targets)."""
 
 from datetime import UTC, datetime
 
@@ -17,15 +17,20 @@ from cxdash.db.calendars import (
     saving_problems,
     write_calendar_setup,
 )
+from cxdash.db.goals import delete_goal, list_goals, save_goal
 from cxdash.db.schema import SlaPolicy
 from cxdash.db.version import bump_data_version
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
+from cxdash.kpi_report import period_text
+from cxdash.metrics.goals import EVERY_PERIOD, validate_goal
+from cxdash.metrics.kpis import KPI_BY_NAME
+from cxdash.periods import local_date, parse_period
 from cxdash.plain_text import markdown_plain
 from cxdash.ui import auth
-from cxdash.ui.loaders import dataset
+from cxdash.ui.loaders import dataset, goal_baseline_data
 from cxdash.ui.shell import run_page
-from cxdash.ui.state import PageContext, export_record
+from cxdash.ui.state import PageContext, export_record, remembered
 from cxdash.ui.widgets import chart_free_table
 from cxdash.views.business_hours import (
     WEEKDAYS,
@@ -34,6 +39,7 @@ from cxdash.views.business_hours import (
     setup_from_tables,
     uncovered_data_years,
 )
+from cxdash.views.goals import GOAL_KINDS, goal_period_choices
 
 
 def render() -> None:
@@ -44,9 +50,12 @@ def _render(context: PageContext, t: Translator) -> None:
     url = context.settings.db_url
     engine = auth.auth_engine(url)
     st.title(t("admin.title"))
-    users_tab, sessions_tab, audit_tab, data_tab, hours_tab = st.tabs(
-        [t("admin.users"), t("admin.sessions"), t("admin.audit"), t("admin.data"), t("calendars.title")]
-    )
+    users_tab, sessions_tab, audit_tab, data_tab, hours_tab, goals_tab = st.tabs(
+        [
+            t("admin.users"), t("admin.sessions"), t("admin.audit"), t("admin.data"), t("calendars.title"),
+            t("goals.title"),
+        ]
+    )  # fmt: skip
     with users_tab:
         _users(context, t, engine)
     with sessions_tab:
@@ -80,6 +89,8 @@ def _render(context: PageContext, t: Translator) -> None:
         _data_version(context, t, engine)
     with hours_tab:
         _business_hours(context, t, engine)
+    with goals_tab:
+        _goals(context, t, engine)
 
 
 def _data_version(context: PageContext, t: Translator, engine) -> None:
@@ -330,3 +341,158 @@ def _save(context: PageContext, t: Translator, engine, edited: EditorTables) -> 
         return
     st.session_state[SAVED_KEY] = version
     st.rerun()
+
+
+# Goals ---------------------------------------------------------------------------------------------
+COMPANY = ""  # the team choice that means the whole company (team_id null)
+GOAL_SAID_KEY = "goal_said"  # what a save or delete said, shown after the rerun that follows it
+UNIT_KEYS = {"%": "pct", "per 1k orders": "per_1k_orders"}
+
+
+def _team_text(t: Translator, team_id: str | None, names: dict[str, str]) -> str:
+    """The whole company, or a team as "name (id)" (plain text: names come from data)."""
+    if team_id in (None, COMPANY):
+        return t("goals.company")
+    return t("goals.team_option", name=names.get(team_id, team_id), team=team_id)
+
+
+def _kpi_text(t: Translator, metric: str) -> str:
+    """A KPI's label; a row's own text for a metric that is no KPI (written outside cxdash)."""
+    return t(f"kpi.{metric}.label") if metric in KPI_BY_NAME else metric
+
+
+def _target_label(t: Translator, unit: str) -> str:
+    text = t(f"unit.{UNIT_KEYS.get(unit, unit)}")
+    return t("goals.target_unit", unit=text) if text else t("goals.target")
+
+
+def _goals(context: PageContext, t: Translator, engine) -> None:
+    """Set a goal (KPI, company or team, period, target) with its baseline beside the target; the goals
+    set, downloadable, and deleting one. Every write validated (validate_goal) and audited."""
+    url, tz = context.settings.db_url, context.settings.display_tz
+    data = dataset(url, context.version)
+    names = data.team_names
+    if (said := st.session_state.pop(GOAL_SAID_KEY, None)) is not None:
+        st.success(said, icon=":material/flag:")
+    st.caption(t("goals.intro"))
+    left, right = st.columns(2)
+    with left:
+        metric = remembered(
+            st.selectbox, "goal_metric", t, list(KPI_BY_NAME), fallback="csat_pct", label=t("goals.metric"),
+            options=list(KPI_BY_NAME), format_func=lambda k: t(f"kpi.{k}.label"),
+        )  # fmt: skip
+        teams = [COMPANY, *names]
+        team = remembered(
+            st.selectbox, "goal_team", t, teams, fallback=COMPANY, label=t("goals.team"), options=teams,
+            format_func=lambda v: _team_text(t, v, names),
+        )  # fmt: skip
+        kind = remembered(
+            st.segmented_control, "goal_kind", t, list(GOAL_KINDS), fallback="quarter",
+            label=t("goals.period_kind"), options=GOAL_KINDS, format_func=lambda k: t(f"filters.kind_{k}"),
+            required=True,
+        )  # fmt: skip
+        today = local_date(datetime.now(UTC), tz)
+        choices, default = goal_period_choices(kind, data.span, tz, today=today)
+        by_label = {p.label: p for p in choices}
+        labels = list(reversed(by_label))
+        label = remembered(
+            st.selectbox, f"goal_period_{kind}", t, labels, fallback=default.label, label=t("goals.period"),
+            options=labels, format_func=lambda v: t.period(by_label[v]),
+        )  # fmt: skip
+    unit = KPI_BY_NAME[metric].unit
+    team_id = team or None
+    with engine.connect() as conn:
+        rows = list_goals(conn)
+    with right:
+        if data.span is None:
+            st.caption(t("goals.no_data"))
+        else:
+            baseline = goal_baseline_data(
+                url, context.version, metric, team_id, by_label[label], context.options, tz, context.user
+            )
+            shown = t.period(parse_period(baseline.period))
+            value = t.kpi_value(baseline.value, unit)
+            if baseline.value is None and baseline.reason:
+                value = f"— ({t(f'reason.{baseline.reason}')})"
+            st.metric(
+                t("goals.baseline", period=shown), value, help=t("goals.baseline_help", period=shown),
+                border=True,
+            )  # fmt: skip
+            st.caption(t("overview.n", n=f"{baseline.n:,}"))
+        target = st.number_input(_target_label(t, unit), value=None, step=0.1, key=f"goal_target_{metric}")
+        current = rows.filter(
+            (pl.col("metric") == metric)
+            & (pl.col("team_id").is_null() if team_id is None else pl.col("team_id") == team_id)
+            & (pl.col("period") == label)
+        )
+        if not current.is_empty():
+            st.caption(t("goals.replaces", target=t.kpi_value(current["target"][-1], unit)))
+        if st.button(t("goals.save"), icon=":material/flag:", key="goal_save", type="primary"):
+            _save_goal(context, t, engine, metric, team_id, label, target, names)
+    _goal_list(context, t, engine, rows, names)
+
+
+def _save_goal(
+    context: PageContext, t: Translator, engine, metric: str, team_id: str | None, period: str,
+    target: float | None, names: dict[str, str],
+) -> None:  # fmt: skip
+    try:
+        goal = validate_goal(metric, team_id, period, target, teams=list(names))
+        save_goal(engine, goal, username=context.user.username, client=auth.client_id())
+    except InputError as exc:
+        st.error(markdown_plain(exc.translated(t, t.has)), icon=":material/flag:")
+        return
+    st.session_state[GOAL_SAID_KEY] = t(
+        "goals.saved",
+        kpi=t(f"kpi.{goal.metric}.label"),
+        team=markdown_plain(_team_text(t, goal.team_id, names)),
+        period=t.period(parse_period(goal.period)),
+        target=t.kpi_value(goal.target, KPI_BY_NAME[goal.metric].unit),
+    )
+    st.rerun()
+
+
+def _goal_list(
+    context: PageContext, t: Translator, engine, rows: pl.DataFrame, names: dict[str, str]
+) -> None:
+    """The goals set (the `*` standing targets are counted, not listed), downloadable; deleting one."""
+    st.subheader(t("goals.list"))
+    goals = rows.filter(pl.col("period") != EVERY_PERIOD)
+    standing = rows.height - goals.height
+    if standing:
+        st.caption(t("goals.standing_note", count=standing))
+    if goals.is_empty():
+        st.caption(t("goals.list_empty"))
+        return
+    records = goals.to_dicts()
+    table = pl.DataFrame(
+        {
+            t("goals.col_kpi"): [_kpi_text(t, g["metric"]) for g in records],
+            t("goals.col_team"): [_team_text(t, g["team_id"], names) for g in records],
+            t("goals.col_period"): [period_text(t, g["period"]) for g in records],
+            t("goals.col_target"): [
+                t.kpi_value(g["target"], KPI_BY_NAME[g["metric"]].unit) if g["metric"] in KPI_BY_NAME else
+                f"{g['target']:g}"
+                for g in records
+            ],
+        }
+    )  # fmt: skip
+    chart_free_table(
+        table, t=t, key="goals", file_name="cxdash_goals.csv", record=export_record(context, "admin.goals")
+    )
+    choice = st.selectbox(
+        t("goals.delete_pick"),
+        range(len(records)),
+        format_func=lambda i: " · ".join(table.row(i)),
+        key=f"goal_delete_pick__{t.lang}",
+    )
+    if choice is not None and st.button(t("goals.delete"), icon=":material/delete:", key="goal_delete"):
+        goal = records[choice]
+        delete_goal(
+            engine, goal["metric"], goal["team_id"], goal["period"], username=context.user.username,
+            client=auth.client_id(),
+        )  # fmt: skip
+        st.session_state[GOAL_SAID_KEY] = t(
+            "goals.deleted", goal=markdown_plain(" · ".join(table.row(choice)))
+        )
+        st.rerun()

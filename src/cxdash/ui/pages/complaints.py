@@ -40,6 +40,7 @@ from cxdash.ui.loaders import (
     value_data,
     workflow_data,
 )
+from cxdash.ui.ola import ola_section
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered
 from cxdash.ui.widgets import (
@@ -528,6 +529,7 @@ def _workflow(context: PageContext, t: Translator) -> None:
         file_name="cxdash_stalled_complaints.csv",
         record=export_record(context, "complaints.stalled"),
     )
+    ola_section(context, t, complaints_only=True, key="cmp_ola", view="complaints.ola")
 
 
 def _emerging(context: PageContext, t: Translator) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 from cxdash.auth.access import rows_for_user
 from cxdash.auth.roles import IMPORT_ROLES
 from cxdash.db.definitions import (
+    StoredDefinition,
     read_definitions,
     save_definitions,
     save_sla_targets,
@@ -34,6 +35,7 @@ from cxdash.importer.mapping import (
 )
 from cxdash.importer.run import Prepared, commit_import, prepare_table
 from cxdash.importer.shape import ROWS
+from cxdash.metrics.ola import OLA_STAGES, TARGET_RANGE_MIN, OlaTargets, format_ola_targets
 from cxdash.metrics.quality import CHECK_BY_ID, kpi_usability
 from cxdash.plain_text import markdown_plain
 from cxdash.ui import auth
@@ -530,15 +532,9 @@ def _definitions(context: PageContext, t: Translator) -> None:
     st.caption(t("definitions.intro"))
     st.subheader(t("definitions.in_force"))
     settings = settings_in_force(context.settings, stored, {p: sla[p] for p in PRIORITIES if p in sla})
+    settings = _with_ola_targets(settings, context.settings.ola_targets, stored)
     shown = settings.with_columns(
-        pl.col("setting").map_elements(
-            lambda s: (
-                t(f"definitions.setting_{s.replace('.', '_')}")
-                if t.has(f"definitions.setting_{s.replace('.', '_')}")
-                else s
-            ),
-            return_dtype=pl.String,
-        ),
+        pl.col("setting").map_elements(partial(_setting_label, t), return_dtype=pl.String),
         pl.col("set_by").fill_null(t("definitions.built_in")),
     ).rename({c: t(f"definitions.col_{c}") for c in settings.columns})
     chart_free_table(
@@ -581,6 +577,41 @@ def _definitions(context: PageContext, t: Translator) -> None:
         st.caption(t("definitions.admins_only"))
 
 
+def _setting_label(t: Translator, setting: str) -> str:
+    """A definition's name in the ledger: its `definitions.setting_*` text, else an `ola.setting_*` one
+    (the OLA targets), else the name itself."""
+    name = setting.replace(".", "_")
+    for key in (f"definitions.setting_{name}", f"ola.setting_{name}"):
+        if t.has(key):
+            return t(key)
+    return setting
+
+
+def _with_ola_targets(
+    settings: pl.DataFrame, targets: tuple[int, int, int], stored: dict[str, StoredDefinition]
+) -> pl.DataFrame:
+    """The definitions in force with the OLA targets (minutes: assign, first action, feedback request)
+    after the severity weights, unless the table has them already."""
+    names = settings["setting"].to_list()
+    if "ola_targets" in names:
+        return settings
+    by = stored.get("ola_targets")
+    row = pl.DataFrame(
+        [
+            (
+                "ola_targets",
+                format_ola_targets(OlaTargets(*targets)),
+                by.changed_by if by else None,
+                by.changed_at if by else None,
+            )
+        ],
+        schema=settings.schema,
+        orient="row",
+    )
+    at = names.index("severity_weights") + 1 if "severity_weights" in names else len(names)
+    return pl.concat([settings.head(at), row, settings.slice(at)])
+
+
 def _edit_definitions(
     context: PageContext, t: Translator, engine: sa.Engine, sla: dict[str, tuple[int, int]]
 ) -> None:
@@ -611,11 +642,26 @@ def _edit_definitions(
             for i in range(4)
         ]
         st.caption(t("definitions.weights_help"))
+        low, high = TARGET_RANGE_MIN
+        ola_columns = st.columns(len(OLA_STAGES))
+        ola_minutes = [
+            ola_columns[i].number_input(
+                t("ola.target_label", stage=t(f"ola.stage_{stage}")),
+                min_value=low,
+                max_value=high,
+                value=int(config.ola_targets[i]),
+                step=5,
+                key=f"def_ola_{stage}",
+            )
+            for i, stage in enumerate(OLA_STAGES)
+        ]
+        st.caption(t("ola.edit_help", low=t.number(low), high=t.number(high)))
         if st.form_submit_button(t("definitions.save"), icon=":material/save:"):
             changes = {
                 "csat_threshold": str(threshold),
                 "churn_window_days": str(int(window)),
                 "severity_weights": ", ".join(f"{w:g}" for w in chosen),
+                "ola_targets": ", ".join(str(int(m)) for m in ola_minutes),
             }
             _save(
                 t,

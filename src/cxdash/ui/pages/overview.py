@@ -1,6 +1,6 @@
 """The Overview page (PRODUCT.md view 1): KPI cards against target, previous period and last year;
-trend charts with annotations; a warning when a KPI rests on poor data and a data-quality summary
-(cxdash.metrics.quality)."""
+progress towards the period's SMART goals; trend charts with annotations; a warning when a KPI rests
+on poor data and a data-quality summary (cxdash.metrics.quality)."""
 
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,17 +12,19 @@ from cxdash.auth.roles import NO_TEAM
 from cxdash.business_hours import Clock
 from cxdash.charts.trends import TrendLabels, kpi_trend_line
 from cxdash.i18n import Translator
+from cxdash.kpi_report import period_text
 from cxdash.metrics.kpis import DURATION_KPIS, KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
 from cxdash.plain_text import markdown_plain
-from cxdash.ui.loaders import OverviewData, dataset, overview_data, quality_data, user_frames
+from cxdash.ui.loaders import OverviewData, dataset, goals_data, overview_data, quality_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
 from cxdash.ui.widgets import chart_with_table, clock_control, clock_label, empty_state, kpi_card
 from cxdash.views.overview import KPI_GROUPS, KpiCard, OverviewQuality, QualityWarning, overview_quality
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
+GOAL_COLUMNS = ("kpi", "team", "baseline", "current", "target", "progress", "achieved", "n", "note")
 TREND_KINDS = ("quarter", "month")
 HOVER_FORMAT = {"%": ".1f", "score": ".2f", "currency": ",.2f", "count": ",.0f"}
 
@@ -105,8 +107,72 @@ def _render(context: PageContext, t: Translator) -> None:
                     t, cards[name], sparkline, help_text=_help(t, cards[name], context, clock),
                     clock=clock if name in DURATION_KPIS else None,
                 )  # fmt: skip
+    _goals(context, t)
     _trends(context, t, data)
     _quality(t, quality)
+
+
+def _goal_note(t: Translator, goal: dict) -> str:
+    """Why a goal's current value is missing, or that its period is still running."""
+    if not goal["measured"]:
+        return t("goals.not_measured")
+    if goal["current"] is None and goal["reason"]:
+        return t(f"reason.{goal['reason']}")
+    return t("overview.running_short") if goal["running"] else ""
+
+
+def _achieved_text(t: Translator, achieved: bool | None) -> str:
+    return "—" if achieved is None else t("goals.achieved_yes" if achieved else "goals.achieved_no")
+
+
+def _goals(context: PageContext, t: Translator) -> None:
+    """The goals of the period and scope: baseline, current value, target, progress and whether it is
+    achieved; nothing when there are none."""
+    config = context.settings
+    goals = goals_data(
+        config.db_url, context.version, context.period, context.scope, context.options, config.display_tz,
+        context.user,
+    )  # fmt: skip
+    if goals.is_empty():
+        return
+    rows = goals.to_dicts()
+    first = rows[0]
+    st.subheader(t("goals.title"))
+    st.caption(
+        t(
+            "goals.overview_caption",
+            period=t.period(context.period),
+            baseline_period=period_text(t, first["baseline_period"]),
+        )
+    )
+    if first["running"]:
+        st.caption(t("goals.running", period=t.period(context.period)))
+    column = {name: t(f"goals.col_{name}") for name in GOAL_COLUMNS}
+    table = pl.DataFrame(
+        {
+            column["kpi"]: [t(f"kpi.{g['metric']}.label") for g in rows],
+            column["team"]: [g["team_name"] or g["team_id"] or t("goals.company") for g in rows],
+            column["baseline"]: [t.kpi_value(g["baseline"], g["unit"]) for g in rows],
+            column["current"]: [t.kpi_value(g["current"], g["unit"]) for g in rows],
+            column["target"]: [t.kpi_value(g["target"], g["unit"]) for g in rows],
+            column["progress"]: [g["progress_pct"] for g in rows],
+            column["achieved"]: [_achieved_text(t, g["achieved"]) for g in rows],
+            column["n"]: [g["n"] for g in rows],
+            column["note"]: [_goal_note(t, g) for g in rows],
+        },
+        schema_overrides={column["progress"]: pl.Float64},
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="table_goals",
+        column_config={
+            column["progress"]: st.column_config.ProgressColumn(
+                column["progress"], help=t("goals.progress_help"), format="%.0f%%", min_value=0, max_value=100
+            ),
+        },
+    )
 
 
 def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
