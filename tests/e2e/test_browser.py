@@ -59,7 +59,9 @@ def test_download_a_trend_table(server, page, tmp_path, e2e_db):
     login(page, server)
     page.get_by_text("查看数据表").first.click()
     settle(page)
-    button = page.get_by_role("button", name="下载 CSV").first
+    button = page.locator("[data-testid=stExpander]").first.get_by_role(
+        "button", name="下载 CSV"
+    )  # the trend's
     button.wait_for(state="visible")
     with page.expect_download(timeout=60_000) as download_info:
         button.click()
@@ -100,7 +102,9 @@ def test_download_a_table_as_excel_with_its_definitions(server, page, tmp_path):
     login(page, server)
     page.get_by_text("查看数据表").first.click()
     settle(page)
-    button = page.get_by_role("button", name="下载 Excel").first
+    button = page.locator("[data-testid=stExpander]").first.get_by_role(
+        "button", name="下载 Excel"
+    )  # the trend's
     button.wait_for(state="visible")
     with page.expect_download(timeout=60_000) as download_info:
         button.click()

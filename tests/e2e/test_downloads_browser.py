@@ -40,7 +40,9 @@ def test_a_download_is_served_once_to_its_session_and_audited(small_db, tmp_path
         login(page, base)
         page.get_by_text("查看数据表").first.click()
         settle(page)
-        button = page.get_by_role("button", name="下载 CSV").first
+        button = page.locator("[data-testid=stExpander]").first.get_by_role(
+            "button", name="下载 CSV"
+        )  # the trend's
         with page.expect_download(timeout=60_000) as download_info:
             button.click()
         saved = tmp_path / "first.csv"

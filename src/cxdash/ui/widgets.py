@@ -484,10 +484,16 @@ def chart_with_table(
 
 
 def chart_free_table(
-    table: pl.DataFrame, *, t: Translator, key: str, file_name: str, record: ExportRecord | None
+    table: pl.DataFrame,
+    *,
+    t: Translator,
+    key: str,
+    file_name: str,
+    record: ExportRecord | None,
+    column_config: dict | None = None,
 ) -> None:
     """A table shown as data (never as HTML or Markdown) with a CSV download of exactly it."""
-    st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}")
+    st.dataframe(table, hide_index=True, width="stretch", key=f"table_{key}", column_config=column_config)
     _download(table, t=t, key=key, file_name=file_name, record=record)
 
 

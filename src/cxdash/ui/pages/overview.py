@@ -20,7 +20,14 @@ from cxdash.plain_text import markdown_plain
 from cxdash.ui.loaders import OverviewData, dataset, goals_data, overview_data, quality_data, user_frames
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
-from cxdash.ui.widgets import chart_with_table, clock_control, clock_label, empty_state, kpi_card
+from cxdash.ui.widgets import (
+    chart_free_table,
+    chart_with_table,
+    clock_control,
+    clock_label,
+    empty_state,
+    kpi_card,
+)
 from cxdash.views.overview import KPI_GROUPS, KpiCard, OverviewQuality, QualityWarning, overview_quality
 
 DEFAULT_TRENDS = ["csat_pct", "nps", "frt_median_min", "complaints"]
@@ -155,18 +162,21 @@ def _goals(context: PageContext, t: Translator) -> None:
             column["baseline"]: [t.kpi_value(g["baseline"], g["unit"]) for g in rows],
             column["current"]: [t.kpi_value(g["current"], g["unit"]) for g in rows],
             column["target"]: [t.kpi_value(g["target"], g["unit"]) for g in rows],
-            column["progress"]: [g["progress_pct"] for g in rows],
+            column["progress"]: [
+                None if g["progress_pct"] is None else round(g["progress_pct"], 1) for g in rows
+            ],
             column["achieved"]: [_achieved_text(t, g["achieved"]) for g in rows],
             column["n"]: [g["n"] for g in rows],
             column["note"]: [_goal_note(t, g) for g in rows],
         },
         schema_overrides={column["progress"]: pl.Float64},
     )
-    st.dataframe(
+    chart_free_table(
         table,
-        hide_index=True,
-        width="stretch",
-        key="table_goals",
+        t=t,
+        key="goals",
+        file_name=f"cxdash_goals_{context.period.label}.csv",
+        record=export_record(context, "overview.goals"),
         column_config={
             column["progress"]: st.column_config.ProgressColumn(
                 column["progress"], help=t("goals.progress_help"), format="%.0f%%", min_value=0, max_value=100
