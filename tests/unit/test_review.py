@@ -194,3 +194,12 @@ def test_tier_changes_on_hand_built_rows():
     ]
     assert found[0]["p_value"] == pytest.approx(0.00026, abs=0.00002)
     assert found[1]["p_value"] == pytest.approx(0.0020, abs=0.0001)
+
+
+def test_a_team_is_named_with_its_id_when_its_name_is_known():
+    said = {"key": "team_moved", "kpi": "csat_pct", "where": "T01", "name": "电话客服组", "value": 70.0,
+            "other": 80.0, "delta": -10.0, "p_value": 0.002}  # fmt: skip
+    assert (
+        statement_text(Translator("en"), said)
+        == "Team 电话客服组 (T01): CSAT 80.0% → 70.0% (-10.0 pp; p = 0.002)."
+    )

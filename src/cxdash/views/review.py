@@ -121,11 +121,13 @@ def team_changes(
     alpha: float,
 ) -> list[dict]:
     """Per team in scope: its significant changes of TEAM_KPIS against the previous quarter."""
-    teams = scope.teams or tuple(frames.teams.select("team_id").collect()["team_id"].to_list())
+    names = dict(frames.teams.select("team_id", "name").collect().iter_rows())
+    teams = scope.teams or tuple(names)
     scopes = {team: replace(scope, teams=(team,)) for team in sorted(teams)}
-    return _changes(
+    found = _changes(
         frames, period, span=span, tz=tz, options=options, scopes=scopes, names=TEAM_KPIS, alpha=alpha
     )
+    return [{**change, "name": names.get(change["where"])} for change in found]
 
 
 def channel_changes(
@@ -429,7 +431,8 @@ def statement_text(t: Translator, said: dict) -> str:
             )  # fmt: skip
         return t("review.say.tier_moved", tier=tier, **numbers)
     if key == "team_moved":
-        return t("review.say.team_moved", team=said["where"], **numbers)
+        team = f"{said['name']} ({said['where']})" if said.get("name") else said["where"]
+        return t("review.say.team_moved", team=team, **numbers)
     if key == "channel_moved":
         channel = t(f"channel.{said['where']}") if t.has(f"channel.{said['where']}") else said["where"]
         return t("review.say.channel_moved", channel=channel, **numbers)
