@@ -44,6 +44,20 @@ def node_label(t: Translator, stage: str, node: str) -> str:
     return t(f"map.node_{node}") if t.has(f"map.node_{node}") else node
 
 
+def _stage_name(t: Translator, column: str) -> pl.Expr:
+    """A stage column in the user's language (few distinct values: mapped one by one)."""
+    return pl.col(column).map_elements(lambda s: t(f"map.stage_{s}"), return_dtype=pl.String)
+
+
+def _node_name(t: Translator, stage: str, node: str) -> pl.Expr:
+    """A node column named in the user's language (node_label), keeping the column's name."""
+    return (
+        pl.struct(stage, node)
+        .map_elements(lambda r: node_label(t, r[stage], r[node]), return_dtype=pl.String)
+        .alias(node)
+    )
+
+
 def _kpi_text(t: Translator, name: str, value: float | None, n: int) -> str:
     return t("map.kpi_n", kpi=t(f"map.kpi_{name}"), value=t.kpi_value(value, NODE_UNITS[name]), n=f"{n:,}")
 
@@ -92,14 +106,10 @@ def _diagram(context: PageContext, t: Translator, data: ServiceMap) -> None:
         title=" → ".join(t(f"map.stage_{s}") for s in STAGES),
     )
     links = data.links.select(
-        pl.col("source_stage").map_elements(lambda s: t(f"map.stage_{s}"), return_dtype=pl.String),
-        pl.struct("source_stage", "source")
-        .map_elements(lambda r: node_label(t, r["source_stage"], r["source"]), return_dtype=pl.String)
-        .alias("source"),
-        pl.col("target_stage").map_elements(lambda s: t(f"map.stage_{s}"), return_dtype=pl.String),
-        pl.struct("target_stage", "target")
-        .map_elements(lambda r: node_label(t, r["target_stage"], r["target"]), return_dtype=pl.String)
-        .alias("target"),
+        _stage_name(t, "source_stage"),
+        _node_name(t, "source_stage", "source"),
+        _stage_name(t, "target_stage"),
+        _node_name(t, "target_stage", "target"),
         "tickets",
     ).rename({c: t(f"map.col_{c}") for c in ("source_stage", "source", "target_stage", "target", "tickets")})
     period = context.period.label
@@ -127,10 +137,8 @@ def _open_node(data: ServiceMap, period: Period, index: int) -> None:
 
 def _node_table(t: Translator, data: ServiceMap) -> pl.DataFrame:
     shown = data.nodes.with_columns(
-        pl.col("stage").map_elements(lambda s: t(f"map.stage_{s}"), return_dtype=pl.String),
-        pl.struct("stage", "node")
-        .map_elements(lambda r: node_label(t, r["stage"], r["node"]), return_dtype=pl.String)
-        .alias("node"),
+        _stage_name(t, "stage"),
+        _node_name(t, "stage", "node"),
         pl.col("status").replace_strict(
             {s: t(f"overview.status_{s}") for s in STATUS_BADGE}, default=None, return_dtype=pl.String
         ),
