@@ -1,4 +1,4 @@
-"""`python -m cxdash …`: demo, init-db, refresh, kpis, import, report, users, bench, serve."""
+"""`python -m cxdash …`: demo, init-db, refresh, kpis, import, report, users, bench, aggregates, serve."""
 
 import argparse
 import json
@@ -98,6 +98,23 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument(
         "--lang", choices=["zh", "en"], help="language of --format table (default: setting CXDASH_LANG, zh)"
     )
+    kpis.add_argument(
+        "--from-aggregates",
+        action="store_true",
+        help="read the stored per-day aggregates (`aggregates`) instead of the raw rows (JSON, one period)",
+    )
+
+    aggregates = commands.add_parser(
+        "aggregates", help="build the per-day aggregates (Polars, or Spark for data beyond one process)"
+    )
+    _db_option(aggregates)
+    aggregates.add_argument("--engine", choices=["polars", "spark"], default="polars")
+    aggregates.add_argument(
+        "--parquet", metavar="DIR", help="spark: raw tables as <table>.parquet here (default: export --db)"
+    )
+    aggregates.add_argument(
+        "--master", metavar="URL", help="spark: master URL (default: $SPARK_MASTER or local[2])"
+    )
 
     users = commands.add_parser(
         "users", help="manage who may log in: add, list, disable, enable, passwords, roles"
@@ -162,13 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=["zh", "en"], help="the deck's language (default: CXDASH_LANG, zh)")
     report.add_argument("--out", type=Path, required=True, metavar="FILE.pptx")
 
-    bench = commands.add_parser("bench", help="measure loading and KPI speed (medians, with peers)")
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed against PERFORMANCE.md's targets, beside peers (everything if nothing is chosen)",
+    )
     _db_option(bench)
     bench.add_argument("--scale", choices=list(SCALES), help="generate data/bench-SCALE.db first if missing")
     bench.add_argument("--load", action="store_true", help="load every table into Polars")
     bench.add_argument("--kpis", action="store_true", help="the headline KPI set")
     bench.add_argument(
         "--whatif", action="store_true", help="the tiers page's what-if re-tier, against pandas"
+    )
+    bench.add_argument(
+        "--pages",
+        action="store_true",
+        help="the app in Chromium beside the pandas peer app: cold start, pages, filter, sliders, memory",
     )
     bench.add_argument(
         "--business-hours",
@@ -444,6 +469,14 @@ def run_kpis(args: argparse.Namespace) -> int:
     )
     if options.churn_window_days <= 0:
         raise InputError("--churn-window must be a positive number of days.")
+    if args.from_aggregates:
+        from cxdash.aggregates.commands import kpis_from_aggregates
+
+        found = [
+            kpis_from_aggregates(settings.db_url, p, tz=tz, scope=scope, options=options) for p in periods
+        ]
+        print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
+        return 0
     frames = read_frames(settings.db_url)
     reports = [kpi_report(frames, p, span=span, tz=tz, scope=scope, options=options) for p in periods]
     for warning in dict.fromkeys(w for r in reports for w in r["warnings"]):
@@ -517,6 +550,15 @@ def run_users(args: argparse.Namespace) -> int:
     except ValueError as exc:  # unknown roles
         raise InputError(str(exc)) from exc
     print(f"{args.action}: {args.username} done.")
+    return 0
+
+
+def run_aggregates(args: argparse.Namespace) -> int:
+    from cxdash.aggregates.commands import run_aggregates as build
+
+    settings = _settings_in_force(args.db)
+    tz, url = settings.display_tz, settings.db_url
+    print(build(url, tz=tz, engine=args.engine, parquet=args.parquet, master=args.master, progress=_progress))
     return 0
 
 
@@ -613,6 +655,7 @@ COMMANDS = {
     "kpis": run_kpis,
     "users": run_users,
     "bench": run_bench,
+    "aggregates": run_aggregates,
     "import": run_import,
     "report": run_report,
     "serve": run_serve,
