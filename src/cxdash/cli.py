@@ -448,7 +448,12 @@ def run_kpis(args: argparse.Namespace) -> int:
     from cxdash.periods import check_period, parse_period, periods_with_data
 
     settings = _settings_in_force(args.db)
-    span = read_span(settings.db_url)
+    if args.from_aggregates:  # the span the aggregates were built on: no scan of the raw tables
+        from cxdash.aggregates.commands import aggregates_span
+
+        span = aggregates_span(settings.db_url)
+    else:
+        span = read_span(settings.db_url)
     tz = settings.display_tz
     if args.period.strip().lower() == "all":
         periods = periods_with_data("quarter", span, tz)

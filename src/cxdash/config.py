@@ -37,6 +37,9 @@ class Settings:
     severity_weights: tuple[float, float, float, float] = (8.0, 4.0, 2.0, 1.0)  # severity 1 … 4
     # OLA targets in minutes: registered → assigned, assigned → first action, resolved → feedback request
     ola_targets: tuple[int, int, int] = (30, 240, 1440)
+    # CXDASH_SOURCE=aggregates: the app reads the per-day aggregates only, never the raw rows (data
+    # beyond what one process holds): the Overview's cards and trends; the other pages say why not.
+    aggregates_only: bool = False
 
 
 def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -56,7 +59,25 @@ def settings_from(env: Mapping[str, str], *, db_url: str | None = None) -> Setti
         ola_targets=ola_targets_setting(env["CXDASH_OLA_TARGETS"])
         if "CXDASH_OLA_TARGETS" in env
         else defaults.ola_targets,
+        aggregates_only=source_setting(env.get("CXDASH_SOURCE", "raw")),
     )
+
+
+SOURCES = ("raw", "aggregates")
+
+
+def source_setting(value: str) -> bool:
+    """CXDASH_SOURCE: `raw` (default) or `aggregates` (any case, blanks ignored) → aggregates only;
+    InputError otherwise."""
+    source = value.strip().lower()
+    if source not in SOURCES:
+        raise InputError(
+            f"CXDASH_SOURCE must be raw or aggregates, not {value!r}. Set it to aggregates to read the "
+            "per-day aggregates only (build them with `python -m cxdash aggregates`), or unset it.",
+            key="aggregates.bad_source",
+            value=value,
+        )
+    return source == "aggregates"
 
 
 def clock_setting(value: str) -> Clock:

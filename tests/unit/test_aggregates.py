@@ -1,7 +1,7 @@
 """The per-day aggregates on a few hand-written rows around a local midnight in Asia/Shanghai (UTC+8),
 with every cell worked out by hand; KPIs read from them equal the raw ones."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -269,3 +269,120 @@ def test_store_round_trip(frames, built, small_copy):
     assert back.meta == aggregates.meta
     for name, table in built.items():
         assert_frame_equal(back.tables[name], table)
+
+
+@pytest.fixture(scope="module")
+def small_with_aggregates(small_db, tmp_path_factory):
+    """A copy of the small demo with its aggregate set built and stored."""
+    import shutil
+
+    from cxdash.aggregates.commands import build_set
+    from cxdash.db.engine import dispose_engines
+
+    db = tmp_path_factory.mktemp("agg") / "small.db"
+    shutil.copy(small_db.removeprefix("sqlite:///"), db)
+    url = f"sqlite:///{db}"
+    write_aggregates(url, build_set(url, tz=TZ))
+    yield url
+    dispose_engines()
+
+
+def test_windowed_reads_give_the_kpis_of_the_whole_set(small_with_aggregates):
+    from cxdash.aggregates.kpis import rows_for, window_rows
+    from cxdash.aggregates.store import read_meta
+    from cxdash.periods import parse_period
+
+    url = small_with_aggregates
+    meta = read_meta(url)
+    whole = read_aggregates(url)
+    options = KpiOptions(churn_window_days=90)
+    periods = ["2025Q1", "2025Q4", "2026Q2", "2026-05"]
+    windows = [Window.of(parse_period(p), tz=TZ, data_as_of=meta.data_as_of) for p in periods]
+    for window in windows:
+        rows = window_rows(window, meta, options)
+        part = read_aggregates(url, rows=rows)
+        assert part.meta == whole.meta
+        # Fewer rows than the whole set, yet the same KPIs to the last digit, in every scope.
+        assert part.tables["agg_durations"].height < whole.tables["agg_durations"].height
+        assert part.tables["agg_customer_days"].height < whole.tables["agg_customer_days"].height
+        for scope in (Scope(), Scope(teams=("T01",)), Scope(channels=("phone", "chat"))):
+            expected = headline_kpis_from_aggregates(whole, window, scope=scope, options=options)
+            assert headline_kpis_from_aggregates(part, window, scope=scope, options=options) == expected
+    # One read for several windows (the Overview's trend) answers each of them the same.
+    several = read_aggregates(url, rows=rows_for(windows, meta, options))
+    for window in windows:
+        expected = headline_kpis_from_aggregates(whole, window, options=options)
+        assert headline_kpis_from_aggregates(several, window, options=options) == expected
+
+
+def test_the_span_of_the_aggregates_has_the_periods_of_the_raw_span(small_with_aggregates):
+    from cxdash.aggregates.commands import aggregates_span
+    from cxdash.load import read_span
+    from cxdash.periods import periods_with_data
+
+    raw, read = read_span(small_with_aggregates), aggregates_span(small_with_aggregates)
+    assert read.data_as_of == raw.data_as_of
+    assert read.first <= raw.first < read.first + timedelta(days=1)
+    for kind in ("quarter", "month"):
+        assert periods_with_data(kind, read, TZ) == periods_with_data(kind, raw, TZ)
+
+
+def test_kpis_from_aggregates_name_the_command_when_missing_or_stale(small_copy, small_with_aggregates):
+    from cxdash.aggregates.commands import kpis_from_aggregates
+    from cxdash.periods import parse_period
+
+    with pytest.raises(InputError, match="python -m cxdash aggregates") as missing:
+        kpis_from_aggregates(small_copy, parse_period("2026Q2"), tz=TZ, scope=Scope(), options=KpiOptions())
+    assert missing.value.key == "aggregates.missing"
+    with pytest.raises(InputError, match="python -m cxdash aggregates") as stale:
+        kpis_from_aggregates(
+            small_with_aggregates, parse_period("2026Q2"), tz="UTC", scope=Scope(), options=KpiOptions()
+        )
+    assert stale.value.key == "aggregates.stale"
+
+
+def test_cxdash_source_setting():
+    from cxdash.config import settings_from
+
+    assert settings_from({}).aggregates_only is False
+    assert settings_from({"CXDASH_SOURCE": "raw"}).aggregates_only is False
+    assert settings_from({"CXDASH_SOURCE": " Aggregates "}).aggregates_only is True
+    with pytest.raises(InputError, match="CXDASH_SOURCE must be raw or aggregates") as bad:
+        settings_from({"CXDASH_SOURCE": "parquet"})
+    assert bad.value.key == "aggregates.bad_source"
+
+
+def test_the_kpis_command_reads_the_aggregates_span_and_rows(small_with_aggregates, small_copy, capsys):
+    import json
+
+    from cxdash.aggregates.commands import kpis_from_aggregates
+    from cxdash.cli import main
+    from cxdash.periods import parse_period
+
+    assert main(["kpis", "--db", small_with_aggregates, "--period", "2026Q2", "--from-aggregates"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    direct = kpis_from_aggregates(
+        small_with_aggregates, parse_period("2026Q2"), tz=TZ, scope=Scope(), options=KpiOptions()
+    )
+    assert shown["kpis"] == json.loads(json.dumps(direct["kpis"]))
+    assert main(["kpis", "--db", small_with_aggregates, "--period", "1999Q1", "--from-aggregates"]) != 0
+    assert "No data in 1999Q1" in capsys.readouterr().err
+    assert main(["kpis", "--db", small_copy, "--period", "2026Q2", "--from-aggregates"]) != 0
+    assert "python -m cxdash aggregates" in capsys.readouterr().err
+
+
+def test_postgresql_reads_the_same_rows_through_adbc(pg_db):
+    from cxdash.aggregates.commands import build_set
+    from cxdash.aggregates.kpis import window_rows
+    from cxdash.periods import parse_period
+
+    built_set = build_set(pg_db, tz=TZ)
+    write_aggregates(pg_db, built_set)
+    whole = read_aggregates(pg_db)
+    assert whole.meta == built_set.meta
+    for name, table in built_set.tables.items():
+        assert_frame_equal(whole.tables[name], conform(table, AGGREGATE_BY_NAME[name]))
+    window = Window.of(parse_period("2026Q2"), tz=TZ, data_as_of=whole.meta.data_as_of)
+    part = read_aggregates(pg_db, rows=window_rows(window, whole.meta, KpiOptions()))
+    assert part.tables["agg_durations"].height < whole.tables["agg_durations"].height
+    assert headline_kpis_from_aggregates(part, window) == headline_kpis_from_aggregates(whole, window)

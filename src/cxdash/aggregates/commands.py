@@ -4,17 +4,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cxdash.aggregates.definitions import PERCENTILE_ABSOLUTE_ERROR_S, PERCENTILE_RELATIVE_ERROR, RAW_COLUMNS
-from cxdash.aggregates.store import AggregateMeta, AggregateSet, read_aggregates, read_meta, write_aggregates
+from cxdash.aggregates.store import (
+    AggregateMeta,
+    AggregateSet,
+    first_day,
+    read_aggregates,
+    read_meta,
+    write_aggregates,
+)
 from cxdash.db.engine import shared_engine
 from cxdash.db.version import read_data_version
 from cxdash.errors import InputError
 from cxdash.load import read_span, read_tables
 from cxdash.metrics.kpis import KPI_BY_NAME, KpiOptions, Window
 from cxdash.metrics.scope import Scope
-from cxdash.periods import Period
+from cxdash.periods import DataSpan, Period
 
 Progress = Callable[[str], None]
 PERCENTILE_KPIS = ("frt_median_min", "frt_p90_min", "resolution_median_h", "resolution_p90_h")
@@ -89,25 +98,60 @@ def run_aggregates(url: str, *, tz: str, engine: str, parquet: str | None, maste
     )
 
 
-def kpis_from_aggregates(url: str, period: Period, *, tz: str, scope: Scope, options: KpiOptions) -> dict:
-    """JSON-ready headline KPIs of one period read from the stored aggregates (value, N, unit, reason;
-    the error bound of the percentiles). Refuses a set built for another data version or time zone."""
-    from cxdash.aggregates.kpis import headline_kpis_from_aggregates
-
+def current_meta(url: str, tz: str) -> AggregateMeta:
+    """The stored set's meta; InputError naming the command without a set, or with one built from
+    another data version or in another time zone."""
     meta = read_meta(url)
-    current = read_data_version(shared_engine(url))
     if meta is None:
         raise InputError(
-            "This database holds no aggregates yet. Build them with `python -m cxdash aggregates`."
+            "This database holds no aggregates yet. Build them with `python -m cxdash aggregates`.",
+            key="aggregates.missing",
         )
+    current = read_data_version(shared_engine(url))
     if meta.data_version != current or meta.tz != tz:
         raise InputError(
             f"The aggregates were built from data version {meta.data_version} in {meta.tz}; the database "
             f"is at version {current} and the display time zone is {tz}. Rebuild them with "
-            "`python -m cxdash aggregates`."
+            "`python -m cxdash aggregates`.",
+            key="aggregates.stale",
+            built=meta.data_version,
+            built_tz=meta.tz,
+            current=current,
+            tz=tz,
         )
+    return meta
+
+
+def aggregates_span(url: str) -> DataSpan:
+    """The data's span as the stored set saw it: from local midnight of its first day (the same periods
+    as the first ticket's instant) to its data_as_of; InputError without a set."""
+    meta = read_meta(url)
+    if meta is None:
+        raise InputError(
+            "This database holds no aggregates yet. Build them with `python -m cxdash aggregates`.",
+            key="aggregates.missing",
+        )
+    day = first_day(url)
+    if day is None:
+        raise InputError(
+            "The database has no tickets or orders yet. Import data or run `python -m cxdash demo`.",
+            key="errors.no_data_yet",
+        )
+    return DataSpan(
+        first=datetime.combine(day, clock_time(), ZoneInfo(meta.tz)).astimezone(UTC),
+        data_as_of=meta.data_as_of,
+    )
+
+
+def kpis_from_aggregates(url: str, period: Period, *, tz: str, scope: Scope, options: KpiOptions) -> dict:
+    """JSON-ready headline KPIs of one period read from the stored aggregates (value, N, unit, reason;
+    the error bound of the percentiles). Refuses a set built for another data version or time zone."""
+    from cxdash.aggregates.kpis import headline_kpis_from_aggregates, window_rows
+
+    meta = current_meta(url, tz)
     window = Window.of(period, tz=tz, data_as_of=meta.data_as_of)
-    values = headline_kpis_from_aggregates(read_aggregates(url), window, scope=scope, options=options)
+    aggregates = read_aggregates(url, rows=window_rows(window, meta, options))  # only the days it needs
+    values = headline_kpis_from_aggregates(aggregates, window, scope=scope, options=options)
     kpis = {}
     for name, kpi in values.items():
         entry: dict = {"value": kpi.value, "n": kpi.n, "unit": KPI_BY_NAME[name].unit}

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from cxdash.aggregates.definitions import DURATION_EDGES_S, epoch_micros
-from cxdash.aggregates.store import AggregateSet
+from cxdash.aggregates.store import AggregateMeta, AggregateSet, DayRange
 from cxdash.errors import InputError
 from cxdash.metrics.kpis import (
     DEFAULT_OPTIONS,
@@ -144,9 +144,13 @@ class AggregateReader:
         day = self._until_day(until)
         return frame if day is None else frame.filter(pl.col(column) < day)
 
-    def _latest_orders(self, until: datetime) -> pl.DataFrame:
-        """Per customer, the latest and second latest completed order at or before `until` (µs)."""
-        days = self._closed_by(self.tables["agg_customer_days"], until)
+    def _latest_orders(self, until: datetime, since: datetime) -> pl.DataFrame:
+        """Per customer with an order after `since`, the latest and second latest completed order at or
+        before `until` (µs; a second latest at or before `since` may be missing: callers compare both
+        with `since` or later). Orders after `since` close on or after its local date."""
+        days = self._closed_by(self.tables["agg_customer_days"], until).filter(
+            pl.col("closing_day") >= local_date(since, self.meta.tz)
+        )
         instants = pl.concat(
             [
                 days.select("customer_id", pl.col("last_ordered_us").alias("t")),
@@ -248,7 +252,8 @@ class AggregateReader:
             signups.drop_nulls("first_order_closing_day"), as_of, "first_order_closing_day"
         )
         result = {"conversion_rate_pct": _share(_sum(converted, "customers"), _sum(signups, "customers"))}
-        now = self._latest_orders(as_of)
+        year_ago = as_of - timedelta(days=365)
+        now = self._latest_orders(as_of, min(as_of - w, year_ago))
         if self._lacks_history(as_of - w):
             result["active_customers"] = _missing(NOT_ENOUGH_HISTORY)
         else:
@@ -256,11 +261,12 @@ class AggregateReader:
         if self._lacks_history(start - w):
             result["churn_rate_pct"] = _missing(NOT_ENOUGH_HISTORY)
         else:
-            at_start = self._latest_orders(start).filter(pl.col("latest") > epoch_micros(start - w))
+            at_start = self._latest_orders(start, start - w).filter(
+                pl.col("latest") > epoch_micros(start - w)
+            )
             still = now.filter(pl.col("latest") > epoch_micros(as_of - w)).select("customer_id")
             churned = at_start.join(still, on="customer_id", how="anti").height
             result["churn_rate_pct"] = _share(churned, at_start.height)
-        year_ago = as_of - timedelta(days=365)
         if self._lacks_history(year_ago):
             result["repeat_purchase_rate_pct"] = _missing(NOT_ENOUGH_HISTORY)
         else:
@@ -291,6 +297,37 @@ def _mean(responses: pl.DataFrame) -> KpiValue:
     mean = total / n
     sd = math.sqrt(max(squares - n * mean * mean, 0.0) / (n - 1)) if n > 1 else None
     return KpiValue(value=mean, n=n, extra={"sd": sd})  # type: ignore[dict-item]
+
+
+PERIOD_TABLES = ("agg_tickets", "agg_durations", "agg_survey_responses", "agg_survey_sends", "agg_orders",
+                 "agg_signups")  # fmt: skip
+
+
+def window_rows(window: Window, meta: AggregateMeta, options: KpiOptions) -> dict[str, DayRange]:
+    """The rows AggregateReader reads for `window`, as day ranges to fetch (a superset, never less):
+    the period's days; the backlog's flows up to as_of; customer days up to as_of from the earliest
+    look-back (churn window before start and as_of, a year before as_of). An order at an instant after
+    a threshold closes on or after the threshold's local date, so no latest or second latest order that
+    a KPI compares with a threshold is left out; a second latest left out is at or before a year ago,
+    which reads as "no repeat" either way."""
+    start, end = local_date(window.start, meta.tz), local_date(window.end, meta.tz)
+    until = local_date(window.as_of, meta.tz) + timedelta(days=1)  # closing days at or before as_of
+    w = timedelta(days=options.churn_window_days)
+    earliest = min(window.start - w, window.as_of - w, window.as_of - timedelta(days=365))
+    return {
+        **{name: DayRange("day", start, end) for name in PERIOD_TABLES},
+        "agg_backlog": DayRange("closing_day", None, until),
+        "agg_customer_days": DayRange("closing_day", local_date(earliest, meta.tz), until),
+    }
+
+
+def rows_for(windows: Sequence[Window], meta: AggregateMeta, options: KpiOptions) -> dict[str, DayRange]:
+    """The rows every window of `windows` reads (their ranges' unions)."""
+    ranges: dict[str, DayRange] = {}
+    for window in windows:
+        for name, days in window_rows(window, meta, options).items():
+            ranges[name] = ranges[name].union(days) if name in ranges else days
+    return ranges
 
 
 def headline_kpis_from_aggregates(

@@ -6,11 +6,14 @@ them does not move the data version (no triggers), and `agg_meta` records the da
 and time zone they were built from, so a reader can refuse a stale set. SQLite and PostgreSQL are
 written through ADBC bulk ingestion, any other database through SQLAlchemy; either way the old set is
 dropped and the new one created and filled in one transaction, so readers see the old set or the new.
+Reads go the same ways (ADBC, else SQLAlchemy) and fetch only the days asked for (DayRange): a quarter's
+KPIs read a few days of each table, not the whole set.
 """
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import sqlalchemy as sa
@@ -28,6 +31,11 @@ from cxdash.aggregates.definitions import (
 )
 from cxdash.db.engine import adbc_uri, shared_engine, sqlite_path
 from cxdash.errors import DatabaseError, driver_message
+
+# load.py's ADBC readers (read-only SQLite URI, sentinel row dropped): one way of reading for all tables
+from cxdash.load import _ROW_KIND as ROW_KIND
+from cxdash.load import _read_adbc_postgres as read_adbc_postgres
+from cxdash.load import _read_adbc_sqlite as read_adbc_sqlite
 
 _SQL_TYPES = {"date": sa.Date, "text": sa.Text, "int": sa.BigInteger}
 # A set built with other bin edges reads wrongly: the meta records which edges it used.
@@ -167,18 +175,88 @@ def read_meta(url: str) -> AggregateMeta | None:
     return AggregateMeta.from_rows(rows)
 
 
-def _read_table(url: str, table: AggregateTable) -> pl.DataFrame:
-    """One aggregate table, typed (SQLite returns dates as ISO text)."""
-    query = sa.select(SQL_TABLES[table.name])
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    """The rows of a table whose date `column` is in [start, end) (None: unbounded on that side)."""
+
+    column: str
+    start: date | None = None
+    end: date | None = None
+
+    def union(self, other: "DayRange") -> "DayRange":
+        """The smallest range holding both (of the same column)."""
+        lows, highs = (self.start, other.start), (self.end, other.end)
+        return DayRange(
+            self.column,
+            None if None in lows else min(lows),  # type: ignore[type-var]
+            None if None in highs else max(highs),  # type: ignore[type-var]
+        )
+
+
+def _select(
+    table: AggregateTable, rows: DayRange | None, *, sqlite_wire: bool
+) -> sa.Select | sa.CompoundSelect:
+    """SELECT of the table's rows in `rows`; on SQLite every column cast to one wire type and led by a
+    typed sentinel row, which pins ADBC's type inference (a first batch of nulls would not)."""
+    sa_table = SQL_TABLES[table.name]
+    where = []
+    if rows is not None:
+        column = sa_table.c[rows.column]
+        where += [column >= rows.start] if rows.start is not None else []
+        where += [column < rows.end] if rows.end is not None else []
+    if not sqlite_wire:
+        return sa.select(sa_table).where(*where)
+    wire = {c.name: sa.Integer() if c.type == "int" else sa.Text() for c in table.columns}
+    sentinel = sa.select(
+        sa.literal(0).label(ROW_KIND),
+        *(sa.cast(sa.literal(0 if isinstance(w, sa.Integer) else ""), w).label(n) for n, w in wire.items()),
+    )
+    body = sa.select(
+        sa.literal(1).label(ROW_KIND), *(sa.cast(sa_table.c[n], w).label(n) for n, w in wire.items())
+    ).where(*where)
+    return sa.union_all(sentinel, body)
+
+
+def first_day(url: str) -> date | None:
+    """The first local day with a ticket, or else with a completed order, in the stored set."""
     with shared_engine(url).connect() as conn:
-        frame = pl.read_database(query, conn, infer_schema_length=None)
+        for name in ("agg_tickets", "agg_orders"):
+            day = conn.execute(sa.select(sa.func.min(SQL_TABLES[name].c.day))).scalar()
+            if day is not None:
+                return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return None
+
+
+def _read_table(url: str, table: AggregateTable, rows: DayRange | None) -> pl.DataFrame:
+    """The table's rows in `rows`, typed (SQLite returns dates as ISO text)."""
+    backend = make_url(url).get_backend_name()
+    try:
+        if backend == "sqlite" and sqlite_path(url) is not None:
+            frame = read_adbc_sqlite(url, _select(table, rows, sqlite_wire=True))
+        elif backend == "postgresql":
+            frame = read_adbc_postgres(url, _select(table, rows, sqlite_wire=False))
+        else:
+            with shared_engine(url).connect() as conn:
+                query = _select(table, rows, sqlite_wire=False)
+                frame = pl.read_database(query, conn, infer_schema_length=None)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # drivers raise their own types
+        raise DatabaseError(
+            f"Cannot read the aggregate table {table.name}: {driver_message(exc)}. "
+            "Rebuild the aggregates with `python -m cxdash aggregates`.",
+            key="errors.no_aggregates",
+        ) from exc
     dates = [c.name for c in table.columns if c.type == "date" and frame.schema.get(c.name) == pl.String]
     frame = frame.with_columns(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d") for name in dates)
     return conform(frame, table)
 
 
-def read_aggregates(url: str, names: tuple[str, ...] | None = None) -> AggregateSet:
-    """The stored set (or the tables `names` of it); DatabaseError without one."""
+def read_aggregates(
+    url: str, names: tuple[str, ...] | None = None, rows: Mapping[str, DayRange] | None = None
+) -> AggregateSet:
+    """The stored set (or the tables `names` of it; of a table in `rows`, only the rows in its range),
+    read side by side; DatabaseError without a set."""
     meta = read_meta(url)
     if meta is None:
         raise DatabaseError(
@@ -186,4 +264,7 @@ def read_aggregates(url: str, names: tuple[str, ...] | None = None) -> Aggregate
             key="errors.no_aggregates",
         )
     wanted = [t for t in AGGREGATES if names is None or t.name in names]
-    return AggregateSet(tables={t.name: _read_table(url, t) for t in wanted}, meta=meta)
+    ranges = rows or {}
+    with ThreadPoolExecutor(max_workers=min(4, len(wanted) or 1)) as pool:
+        futures = {t.name: pool.submit(_read_table, url, t, ranges.get(t.name)) for t in wanted}
+        return AggregateSet(tables={name: f.result() for name, f in futures.items()}, meta=meta)

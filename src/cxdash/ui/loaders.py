@@ -116,6 +116,8 @@ class Dataset:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def dataset(url: str, version: str) -> Dataset:
+    if current_settings().aggregates_only:  # CXDASH_SOURCE=aggregates: no raw rows in this process
+        return aggregates_dataset(url, version)
     raw = _raw(url, version)
     customers, teams = pl.collect_all([raw.frames.customers.select("region"), raw.frames.teams])
     regions = tuple(sorted(customers["region"].cast(pl.String).drop_nulls().unique().to_list()))
@@ -612,3 +614,72 @@ def goal_baseline_data(
     frames = user_frames(url, version, user, Scope())
     span = dataset(url, version).span
     return baseline_for(frames, metric, team_id, period, span=span, tz=tz, options=options)
+
+
+# CXDASH_SOURCE=aggregates (issue 14): the frame and the Overview read the per-day aggregates and three
+# small tables (teams, targets and annotations); no raw rows are loaded in this process.
+from cxdash.aggregates.commands import aggregates_span, current_meta  # noqa: E402
+from cxdash.aggregates.kpis import rows_for  # noqa: E402
+from cxdash.aggregates.overview import (  # noqa: E402
+    AggregateOverview,
+    overview_from_aggregates,
+    overview_periods,
+    overview_windows,
+)
+from cxdash.aggregates.store import read_aggregates  # noqa: E402
+from cxdash.auth.roles import allowed_scope  # noqa: E402
+from cxdash.config import current_settings  # noqa: E402
+from cxdash.load import TABLE_COLUMNS, read_table  # noqa: E402
+from cxdash.metrics.compare import resolve_targets  # noqa: E402
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def aggregates_dataset(url: str, version: str) -> Dataset:
+    """What the frame needs, without the raw rows: the span the current aggregates were built on (while
+    they are missing or stale, the raw span by SQL: the Overview then names the command to run), the
+    team names; no regions (a region filter needs the raw rows)."""
+    check_schema(shared_engine(url))
+    try:
+        current_meta(url, current_settings().display_tz)
+        span: DataSpan | None = aggregates_span(url)
+    except InputError:
+        try:
+            span = read_span(url)
+        except InputError as exc:
+            if exc.key != "errors.no_data_yet":
+                raise
+            span = None
+    teams = read_table(url, "teams", ["team_id", "name"])
+    return Dataset(span=span, regions=(), team_names=dict(teams.iter_rows()))
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=USER_KEY)
+def aggregate_overview_data(
+    url: str,
+    version: str,
+    period: Period,
+    trend_kind: PeriodKind,
+    scope: Scope,
+    options: KpiOptions,
+    tz: str,
+    user: User,
+) -> AggregateOverview:
+    """The Overview's cards and trends of one period, team/channel scope and user, read from the per-day
+    aggregates (only the days they need); InputError naming `python -m cxdash aggregates` when the set
+    is missing or stale."""
+    meta = current_meta(url, tz)
+    span = aggregates_span(url)
+    trends = trend_periods(span, trend_kind, tz)
+    allowed = allowed_scope(user.roles, user.teams, scope)
+    windows = overview_windows(overview_periods(period, trends), tz=tz, data_as_of=meta.data_as_of)
+    aggregates = read_aggregates(url, rows=rows_for(windows, meta, options))
+    targets = resolve_targets(
+        read_table(url, "kpi_targets", TABLE_COLUMNS["kpi_targets"]),
+        period_label=period.label,
+        teams=allowed.teams,
+    )
+    data = overview_from_aggregates(
+        aggregates, period, trends, span=span, tz=tz, scope=allowed, options=options, targets=targets
+    )
+    annotations = read_table(url, "annotations", TABLE_COLUMNS["annotations"])
+    return AggregateOverview(data=data, annotations=annotations, meta=meta)

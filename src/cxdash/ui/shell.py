@@ -310,6 +310,9 @@ def run_page(page: str, body: Callable[[PageContext, Translator], None], *, need
     context = page_context(page)
     if context is None:
         st.stop()
+    if context.settings.aggregates_only and page != "overview":  # CXDASH_SOURCE=aggregates: no raw rows
+        st.info(context.t("aggregates.page_needs_rows"), icon=":material/database:")
+        st.stop()
     if needs_data and context.period is NO_PERIOD:
         st.info(context.t("errors.no_data_yet"), icon=":material/database:")
         st.stop()

@@ -11,13 +11,22 @@ import streamlit as st
 from cxdash.auth.roles import NO_TEAM
 from cxdash.business_hours import Clock
 from cxdash.charts.trends import TrendLabels, kpi_trend_line
+from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.kpi_report import period_text
 from cxdash.metrics.kpis import DURATION_KPIS, KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
 from cxdash.plain_text import markdown_plain
-from cxdash.ui.loaders import OverviewData, dataset, goals_data, overview_data, quality_data, user_frames
+from cxdash.ui.loaders import (
+    OverviewData,
+    aggregate_overview_data,
+    dataset,
+    goals_data,
+    overview_data,
+    quality_data,
+    user_frames,
+)
 from cxdash.ui.shell import run_page
 from cxdash.ui.state import PageContext, export_record, remembered, remembered_value
 from cxdash.ui.widgets import (
@@ -69,6 +78,9 @@ def _help(t: Translator, card: KpiCard, context: PageContext, clock: Clock) -> s
 
 def _render(context: PageContext, t: Translator) -> None:
     config = context.settings
+    if config.aggregates_only:  # CXDASH_SOURCE=aggregates: the cards and trends, no raw rows
+        _render_from_aggregates(context, t)
+        return
     url, tz = config.db_url, config.display_tz
     granularity = remembered_value("trend_kind", t, "quarter")
     st.title(t("overview.title"))
@@ -103,6 +115,13 @@ def _render(context: PageContext, t: Translator) -> None:
     report = quality_data(url, context.version, context.period, context.scope, tz, context.user)
     quality = overview_quality(report, data.cards)
     _quality_warning(t, quality)
+    _cards(context, t, data, clock)
+    _goals(context, t)
+    _trends(context, t, data)
+    _quality(t, quality)
+
+
+def _cards(context: PageContext, t: Translator, data: OverviewData, clock: Clock) -> None:
     cards = {card.name: card for card in data.cards}
     for group, names in KPI_GROUPS.items():
         st.subheader(t(f"overview.group_{group}"))
@@ -114,9 +133,51 @@ def _render(context: PageContext, t: Translator) -> None:
                     t, cards[name], sparkline, help_text=_help(t, cards[name], context, clock),
                     clock=clock if name in DURATION_KPIS else None,
                 )  # fmt: skip
-    _goals(context, t)
-    _trends(context, t, data)
-    _quality(t, quality)
+
+
+def _render_from_aggregates(context: PageContext, t: Translator) -> None:
+    """The cards and trend lines read from the per-day aggregates (calendar clock; goals and data
+    quality need the raw rows). Missing or stale aggregates, or a segment or region filter: a message
+    saying what to do."""
+    config = context.settings
+    st.title(t("overview.title"))
+    if context.scope.filters_customers:
+        st.info(t("aggregates.no_customer_filters"), icon=":material/filter_alt_off:")
+        return
+    context = replace(context, options=replace(context.options, clock="calendar"))
+    try:
+        found = aggregate_overview_data(
+            config.db_url, context.version, context.period, remembered_value("trend_kind", t, "quarter"),
+            context.scope, context.options, config.display_tz, context.user,
+        )  # fmt: skip
+    except InputError as exc:  # no set yet, or one of another data version: name the command
+        st.warning(exc.translated(t, t.has), icon=":material/database:")
+        return
+    teams = dataset(config.db_url, context.version).team_names
+    st.caption(
+        t(
+            "overview.caption",
+            period=t.period(context.period),
+            previous=t.period(context.period.previous()),
+            last_year=t.period(context.period.same_last_year()),
+            scope=_scope_text(t, context.scope, teams),
+        )
+    )
+    st.info(
+        t(
+            "aggregates.note",
+            built=t.datetime(found.meta.built_at, config.display_tz),
+            version=found.meta.data_version,
+        ),
+        icon=":material/stacked_bar_chart:",
+    )
+    if found.data.current.running:
+        st.caption(t("overview.running", as_of=t.datetime(found.meta.data_as_of, config.display_tz)))
+    if not found.data.has_data:
+        empty_state(t("overview.empty"))
+        return
+    _cards(context, t, found.data, "calendar")
+    _trends(context, t, found.data, found.annotations)
 
 
 def _goal_note(t: Translator, goal: dict) -> str:
@@ -185,7 +246,9 @@ def _goals(context: PageContext, t: Translator) -> None:
     )
 
 
-def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
+def _trends(
+    context: PageContext, t: Translator, data: OverviewData, annotations: pl.DataFrame | None = None
+) -> None:
     st.subheader(t("overview.trends"))
     left, right = st.columns([1, 3])
     with left:
@@ -212,9 +275,10 @@ def _trends(context: PageContext, t: Translator, data: OverviewData) -> None:
             format_func=lambda k: t(f"kpi.{k}.label"),
             placeholder=t("overview.trend_pick_placeholder"),
         )
-    annotations = user_frames(
-        context.settings.db_url, context.version, context.user, context.scope
-    ).annotations.collect()
+    if annotations is None:
+        annotations = user_frames(
+            context.settings.db_url, context.version, context.user, context.scope
+        ).annotations.collect()
     kind = remembered_value("trend_kind", t, "quarter")
     cards = {card.name: card for card in data.cards}
     columns = st.columns(2)
