@@ -17,9 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+TIMEOUT_MS = 600_000
+RUNNING = "[data-testid=stApp][data-test-script-state=running]"
 DRAWN = (
     "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
     ".every(c => c.querySelector('.main-svg'))"
@@ -89,7 +92,7 @@ def _timed(page: Page, action: Callable[[], None]) -> float:
 def _log_in(page: Page) -> None:
     """Submit the login form and wait for the Overview's cards (a cold server loads the data first)."""
     page.keyboard.press("Enter")
-    page.wait_for_selector("[data-testid=stMetric]", timeout=600_000)
+    page.wait_for_selector("[data-testid=stMetric]", timeout=TIMEOUT_MS)
 
 
 def _period(page: Page, label: str, box: str = "选择周期") -> Callable[[], None]:
@@ -132,6 +135,138 @@ def measure_sliders(url: str, *, port: int, chromium: str, moves: int = 15) -> d
             page.wait_for_selector(IDLE, timeout=300_000)
             page.wait_for_function(DRAWN, timeout=300_000)
             results["pandas peer: slider move → redrawn"] = _slider_moves(page, moves)
+        finally:
+            peer.terminate()
+        browser.close()
+    return results
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """The server's resident memory now and its peak so far (VmRSS, VmHWM), MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+
+
+class _SocketMeter:
+    """Frames the browser receives on Streamlit's websocket: time of the last one and bytes since a mark."""
+
+    def __init__(self, page: Page) -> None:
+        self.received: list[tuple[float, int]] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
+
+    def _received(self, payload: str | bytes) -> None:
+        self.received.append((time.perf_counter(), len(payload)))
+
+    def since(self, mark: float) -> tuple[float, int]:
+        """Seconds from `mark` to the last frame received after it, and the bytes received after it."""
+        after = [(at, size) for at, size in self.received if at >= mark]
+        return (after[-1][0] - mark if after else 0.0), sum(size for _, size in after)
+
+
+def _metered_slider_moves(page: Page, meter: _SocketMeter, moves: int) -> dict[str, list[float]]:
+    """Slider moves on the open page: time to redrawn, time to the rerun's last websocket frame, bytes."""
+    thumb = page.get_by_role("slider").first
+    thumb.focus()
+    drawn, round_trip, kilobytes = [], [], []
+    for _ in range(moves):
+        mark = time.perf_counter()
+        drawn.append(_timed(page, lambda: page.keyboard.press("ArrowRight")))
+        seconds, size = meter.since(mark)
+        round_trip.append(seconds)
+        kilobytes.append(size / 1024)
+    return {"drawn": drawn, "round_trip": round_trip, "kilobytes": kilobytes}
+
+
+def _new_page(browser: object) -> Page:
+    return browser.new_context(viewport={"width": 1440, "height": 1500}).new_page()
+
+
+def _sign_in(page: Page, base: str, timeout_ms: int = TIMEOUT_MS) -> float:
+    """Open the app, log in as the demo manager; seconds from opening to the Overview drawn. A click on a
+    form that has not finished mounting is lost (seen on a busy machine): then it is filled and sent again."""
+    start = time.perf_counter()
+    page.goto(base)
+    for _ in range(3):
+        page.wait_for_timeout(500)
+        page.wait_for_selector(IDLE, timeout=timeout_ms)
+        if page.locator("[data-testid=stMetric]").count():
+            break
+        page.get_by_label("用户名").fill("manager", timeout=timeout_ms)
+        page.get_by_label("密码").fill("demo-manager-2026", timeout=timeout_ms)
+        page.get_by_role("button", name="登录").click(timeout=timeout_ms)
+        try:
+            page.wait_for_selector(f"[data-testid=stMetric], {RUNNING}", timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_selector("[data-testid=stMetric]", timeout=timeout_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_function(DRAWN, timeout=timeout_ms)
+    return time.perf_counter() - start
+
+
+def measure_app(
+    url: str,
+    *,
+    port: int,
+    chromium: str,
+    sessions: int = 10,
+    moves: int = 15,
+    say: Callable[[str], None] = print,
+) -> dict:
+    """What PERFORMANCE.md targets in the browser, cxdash and the pandas peer app in one run: cold start
+    to the first Overview drawn, every page switch, Overview filter changes, slider moves on the tiers
+    page (drawn, websocket round trip, bytes), server memory after one and after `sessions` sessions."""
+    from benchmarks import capacity  # it builds on this module
+
+    results: dict = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        server = _serve(url, port)
+        base = f"http://127.0.0.1:{port}/"
+        try:
+            page = _new_page(browser)
+            meter = _SocketMeter(page)
+            sent = capacity._listen(page)
+            results["cold_start_s"] = _sign_in(page, base)
+            say(f"cold start → Overview drawn: {results['cold_start_s']:.2f} s; switching pages")
+            switches = {}
+            for page_id, (link, _, _) in PAGES.items():
+                switches[page_id] = _timed(
+                    page, lambda link=link: page.get_by_role("link", name=link).click()
+                )
+            switches["overview"] = _timed(
+                page, lambda: page.get_by_role("link", name=PAGES["overview"][0]).click()
+            )
+            results["page_switch_s"] = switches
+            say("Overview period changes")
+            results["filter_change_s"] = [_timed(page, _period(page, label)) for label in PERIODS[:3]]
+            say("slider moves on the tiers page")
+            _timed(page, lambda: page.get_by_role("link", name=PAGES["loyalty"][0]).click())
+            results["slider"] = _metered_slider_moves(page, meter, moves)
+            results["memory_one_session_mb"] = _memory_mb(server.pid)
+            say(f"{sessions - 1} more sessions, each running the Overview (websocket clients)")
+            _timed(page, lambda: page.get_by_role("link", name=PAGES["overview"][0]).click())
+            cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+            overview_run = capacity._reruns(sent)[-1]
+            results[f"memory_{sessions}_sessions_mb"] = capacity.with_sessions(
+                base, cookie, overview_run, sessions - 1, lambda: _memory_mb(server.pid)
+            )
+        finally:
+            server.terminate()
+        say("the pandas peer app: cold start and slider moves")
+        peer = _serve(url, port + 1, "benchmarks/pandas_tiers_app.py")
+        try:
+            page = _new_page(browser)
+            meter = _SocketMeter(page)
+            started = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port + 1}/")
+            page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+            page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
+            results["peer_cold_start_s"] = time.perf_counter() - started
+            results["peer_slider"] = _metered_slider_moves(page, meter, moves)
+            results["peer_memory_mb"] = _memory_mb(peer.pid)
         finally:
             peer.terminate()
         browser.close()

@@ -6,6 +6,7 @@ Peers live in `benchmarks/` at the repository root (they may use pandas, which c
 import argparse
 import importlib
 import json
+import math
 import statistics
 import sys
 import time
@@ -89,8 +90,23 @@ def bench_load(url: str, runs: int, progress: Callable[[str], None]) -> list[dic
     return [*rows, total, parallel]
 
 
+PEER_TABLES = ("tickets", "surveys", "orders", "customers", "sla_policies")
+
+
+def _check_equal(mine: dict[str, float | None], theirs: dict[str, float | None], peer: str) -> None:
+    """Every KPI equal to 1e-9 relative (both null, or both numbers): a peer is timed only when it agrees."""
+    for name, value in mine.items():
+        other = theirs.get(name)
+        if value is None or other is None or math.isnan(other):
+            if value is not None or (other is not None and not math.isnan(other)):
+                raise AssertionError(f"the {peer} peer disagrees on {name}: {value} vs {other}")
+        elif not math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9):
+            raise AssertionError(f"the {peer} peer disagrees on {name}: {value} vs {other}")
+
+
 def bench_kpis(url: str, runs: int, progress: Callable[[str], None]) -> list[dict]:
-    """The headline KPI set of the last complete quarter, frames already loaded (what a page pays)."""
+    """The headline KPI set of the last complete quarter, frames already loaded (what a page pays),
+    against the same 23 KPIs in pandas and in DuckDB SQL over the same rows, checked equal first."""
     from cxdash.load import read_frames, read_span
     from cxdash.metrics.kpis import Window, headline_kpis
     from cxdash.periods import periods_with_data
@@ -103,13 +119,26 @@ def bench_kpis(url: str, runs: int, progress: Callable[[str], None]) -> list[dic
     period = quarters[-2] if len(quarters) > 1 else quarters[-1]
     window = Window.of(period, tz=settings.display_tz, data_as_of=span.data_as_of)
     progress(f"headline KPIs of {period.label}")
-    seconds = median_seconds(lambda: headline_kpis(frames, window), runs)
-    return [
-        {
-            "what": f"headline KPIs ({len(headline_kpis(frames, window))}) of {period.label}",
-            "cxdash_s": seconds,
-        }
-    ]
+    mine = {name: kpi.value for name, kpi in headline_kpis(frames, window).items()}
+    row: dict[str, object] = {
+        "what": f"headline KPIs ({len(mine)}) of {period.label}",
+        "cxdash_s": median_seconds(lambda: headline_kpis(frames, window), runs),
+    }
+    bounds = (window.start, window.end, window.as_of, window.data_as_of)
+    tables = {name: getattr(frames, name).collect() for name in PEER_TABLES}
+    pandas_peer, duckdb_peer = _peer("pandas_peer"), _peer("duckdb_peer")
+    if pandas_peer is not None:
+        import pandas as pd  # noqa: TID251 - the peer's own frames, built outside the timed part
+
+        as_pandas = {name: table.to_pandas() for name, table in tables.items()}
+        stamps = [pd.Timestamp(b) for b in bounds]
+        _check_equal(mine, pandas_peer.headline_kpis(as_pandas, *stamps), "pandas")
+        row["pandas_s"] = median_seconds(lambda: pandas_peer.headline_kpis(as_pandas, *stamps), runs)
+    if duckdb_peer is not None:
+        con = duckdb_peer.connect({name: table.to_arrow() for name, table in tables.items()})
+        _check_equal(mine, duckdb_peer.headline_kpis(con, *bounds), "DuckDB")
+        row["duckdb_s"] = median_seconds(lambda: duckdb_peer.headline_kpis(con, *bounds), runs)
+    return [row]
 
 
 def bench_whatif(url: str, runs: int, progress: Callable[[str], None]) -> list[dict]:
@@ -157,6 +186,15 @@ def bench_whatif(url: str, runs: int, progress: Callable[[str], None]) -> list[d
         ):
             raise AssertionError(f"the pandas what-if disagrees on {name}")
     row["pandas_s"] = median_seconds(lambda: pandas_peer.whatif_summary(as_pandas, *thresholds), runs)
+    duckdb_peer = _peer("duckdb_peer")
+    if duckdb_peer is not None:
+        con = duckdb_peer.connect({"facts": facts.to_arrow()})
+        in_sql = duckdb_peer.whatif_summary(con, *thresholds)
+        for tier in mine.iter_rows(named=True):
+            customers, revenue = in_sql.get(str(tier["tier"]), (0, 0.0))
+            if tier["customers"] != customers or abs(tier["revenue"] - revenue) > 0.01:
+                raise AssertionError(f"the DuckDB what-if disagrees on {tier['tier']}")
+        row["duckdb_s"] = median_seconds(lambda: duckdb_peer.whatif_summary(con, *thresholds), runs)
     orders = frames.orders.select("customer_id", "ordered_at", "amount", "status").collect().to_pandas()
     as_of = window.as_of
     usual = pandas_peer.tiers_from_orders(orders, as_of, *thresholds)
@@ -172,31 +210,140 @@ def bench_whatif(url: str, runs: int, progress: Callable[[str], None]) -> list[d
             ),
         }
     )
-    rows += _slider_round_trips(url, progress)
     return rows
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+BENCH_PORT = 8597
 
 
-def _slider_round_trips(url: str, progress: Callable[[str], None]) -> list[dict]:
-    """Slider moves in Chromium on the tiers page against the pandas peer app (medians); nothing where
-    Chromium or the benchmarks folder is missing."""
+def bench_pages(url: str, progress: Callable[[str], None]) -> dict:
+    """The app in Chromium (benchmarks/page_redraw.measure_app) beside the pandas peer app; raises
+    InputError where Chromium, Playwright or the benchmarks folder is missing."""
     page_redraw = _peer("page_redraw")
     if page_redraw is None or not CHROMIUM.exists():
-        progress("no Chromium or benchmarks/: the slider round trip in the browser is not measured")
-        return []
-    progress("slider moves in Chromium: cxdash (as the demo manager), then the pandas peer app")
-    try:
-        ours, theirs = page_redraw.measure_sliders(url, port=8597, chromium=str(CHROMIUM)).values()
-    except Exception as exc:  # a database without the demo accounts, a port in use…: say so, go on
-        progress(f"the slider round trip in the browser could not be measured: {exc}")
-        return []
+        raise InputError(
+            "--pages needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium), Playwright "
+            "(pip install -r requirements.txt) and the benchmarks/ folder of a source checkout."
+        )
+    progress("starting the app on a new server, then driving Chromium as the demo manager (minutes)")
+    measured = page_redraw.measure_app(url, port=BENCH_PORT, chromium=str(CHROMIUM), say=progress)
+    progress("capacity: slider moves replayed by websocket clients, cxdash then the pandas peer app")
+    capacity = _peer("capacity")
+    measured["capacity"] = capacity.measure_capacity(
+        url, port=BENCH_PORT + 10, chromium=str(CHROMIUM), say=progress
+    )
+    return measured
+
+
+def _pages_rows(measured: dict) -> list[dict]:
+    """The browser figures as table rows (medians), each beside the pandas peer app where it has one."""
+    slider, peer_slider = measured["slider"], measured["peer_slider"]
+    one, peer = measured["memory_one_session_mb"], measured["peer_memory_mb"]
+    many = next(key for key in measured if key.startswith("memory_") and key != "memory_one_session_mb")
     return [
         {
-            "what": "slider move → redrawn in Chromium (p50)",
-            "cxdash_s": statistics.median(ours),
-            "pandas_s": statistics.median(theirs),
+            "what": "cold start → Overview drawn",
+            "cxdash_s": measured["cold_start_s"],
+            "pandas_s": measured["peer_cold_start_s"],
+        },
+        *({"what": f"switch to {page}", "cxdash_s": s} for page, s in measured["page_switch_s"].items()),
+        {
+            "what": "Overview period change (median)",
+            "cxdash_s": statistics.median(measured["filter_change_s"]),
+        },
+        {
+            "what": "slider move → tiers redrawn (p50)",
+            "cxdash_s": statistics.median(slider["drawn"]),
+            "pandas_s": statistics.median(peer_slider["drawn"]),
+        },
+        {
+            "what": "slider websocket round trip (p50)",
+            "cxdash_s": statistics.median(slider["round_trip"]),
+            "pandas_s": statistics.median(peer_slider["round_trip"]),
+        },
+        {
+            "what": "slider data per move (p50)",
+            "cxdash_kb": statistics.median(slider["kilobytes"]),
+            "pandas_kb": statistics.median(peer_slider["kilobytes"]),
+        },
+        {
+            "what": "reruns per second, 10 sessions at full speed",
+            "cxdash_per_s": measured["capacity"]["cxdash"]["reruns_per_s"],
+            "pandas_per_s": measured["capacity"]["pandas"]["reruns_per_s"],
+        },
+        {
+            "what": "30 users, a slider move every ~3 s: p95",
+            "cxdash_s": measured["capacity"]["cxdash"]["p95_s"],
+            "pandas_s": measured["capacity"]["pandas"]["p95_s"],
+        },
+        {"what": "server RSS, one session", "cxdash_mb": one["VmRSS"], "pandas_mb": peer["VmRSS"]},
+        {"what": "server peak RSS, one session", "cxdash_mb": one["VmHWM"], "pandas_mb": peer["VmHWM"]},
+        {"what": f"server RSS, {many.split('_')[1]} sessions", "cxdash_mb": measured[many]["VmRSS"]},
+        {"what": f"server peak RSS, {many.split('_')[1]} sessions", "cxdash_mb": measured[many]["VmHWM"]},
+    ]
+
+
+# PERFORMANCE.md's targets: (what, section, row label prefix, column, at most, peer ratio at least).
+TARGETS: tuple[tuple[str, str, str, str, float, float | None], ...] = (
+    ("cold start → first Overview drawn (s)", "pages", "cold start", "s", 5.0, 4.0),
+    ("slowest page switch, warm server (s)", "pages", "switch to", "s", 1.5, None),
+    ("sidebar filter change → redrawn (s)", "pages", "Overview period change", "s", 1.0, None),
+    ("slider move → tiers redrawn, p50 (s)", "pages", "slider move", "s", 0.150, 2.5),
+    ("slider server round trip, p50 (s)", "pages", "slider websocket", "s", 0.060, None),
+    ("slider data per move, p50 (KB)", "pages", "slider data", "kb", 20.0, None),
+    ("pure re-tier + summaries (s)", "what-if", "re-tier", "s", 0.005, None),
+    ("headline KPI set (s)", "kpis", "headline KPIs", "s", 0.300, 2.0),
+    ("load of all tables (s)", "load", "ALL (cxdash, side by side)", "s", 2.5, 4.0),
+    ("server memory, one session (MB)", "pages", "server RSS, one", "mb", 1200.0, None),
+    ("capacity: 30 users at ~3 s think time, p95 (s)", "pages", "30 users", "s", 0.200, 5.0),
+    ("server memory, 10 sessions (MB)", "pages", "server RSS, 10", "mb", 2000.0, None),
+)
+
+
+def _targets(results: dict[str, list[dict]]) -> list[dict]:
+    """Each PERFORMANCE.md target whose section was measured: the figure (the worst row where several
+    match), met or not, and the ratio to the pandas peer in the same run."""
+    report = _capacity_target(results.get("pages", []))
+    load_total = next((r for r in results.get("load", []) if r["table"].startswith("ALL (one")), {})
+    for what, section, prefix, unit, limit, ratio_at_least in TARGETS:
+        rows = [r for r in results.get(section, []) if r.get("what", r.get("table", "")).startswith(prefix)]
+        if not rows:
+            continue
+        worst = max(rows, key=lambda r: r[f"cxdash_{unit}"])
+        measured = worst[f"cxdash_{unit}"]
+        peer = load_total.get("pandas_read_sql_s") if section == "load" else worst.get(f"pandas_{unit}")
+        entry = {"target": what, "at_most": limit, "measured": measured, "met": measured <= limit}
+        if len(rows) > 1:
+            entry["worst"] = worst["what"]
+        if peer is not None and measured > 0:
+            entry["pandas"] = peer
+            entry["ratio_vs_pandas"] = peer / measured
+            if ratio_at_least is not None:
+                entry["ratio_at_least"] = ratio_at_least
+                entry["ratio_met"] = peer / measured >= ratio_at_least
+        if "duckdb_s" in worst and measured > 0:
+            entry["ratio_vs_duckdb"] = worst["duckdb_s"] / measured
+        report.append(entry)
+    return report
+
+
+def _capacity_target(pages: list[dict]) -> list[dict]:
+    """Reruns per second of one process (at least 15, and 5× the pandas peer's)."""
+    row = next((r for r in pages if r["what"].startswith("reruns per second")), None)
+    if row is None:
+        return []
+    ours, theirs = row["cxdash_per_s"], row["pandas_per_s"]
+    return [
+        {
+            "target": "capacity: slider reruns per second, one process",
+            "at_least": 15.0,
+            "measured": ours,
+            "met": ours >= 15.0,
+            "pandas": theirs,
+            "ratio_vs_pandas": ours / theirs if theirs else None,
+            "ratio_at_least": 5.0,
+            "ratio_met": theirs > 0 and ours / theirs >= 5.0,
         }
     ]
 
@@ -327,42 +474,91 @@ def _format(results: dict[str, list[dict]]) -> str:
             cells = "".join(_cell(row.get(k)) for k in keys)
             ratio = ""
             peer = row.get("pandas_read_sql_s", row.get("pandas_s"))
-            if peer is not None and row["cxdash_s"] > 0:
+            if peer is not None and row.get("cxdash_s", 0) > 0:
                 ratio = f"  ×{peer / row['cxdash_s']:.1f} vs pandas"
+            if row.get("duckdb_s") and row.get("cxdash_s", 0) > 0:
+                ratio += f", ×{row['duckdb_s'] / row['cxdash_s']:.1f} vs DuckDB"
             lines.append(f"{row[label]:<40}{cells}{ratio}")
     return "\n".join(lines)
 
 
+def _has_demo_manager(url: str) -> bool:
+    from cxdash.db.schema import AppUser
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.select(AppUser.username).where(AppUser.username == "manager")) is not None
+    finally:
+        engine.dispose()
+
+
+def _sections(args: argparse.Namespace) -> tuple[bool, bool, bool, bool, bool]:
+    """load, kpis, what-if, pages, business hours: what was asked, or everything when nothing was."""
+    chosen = (args.load, args.kpis, args.whatif, args.pages, args.business_hours)
+    return chosen if any(chosen) else (True, True, True, CHROMIUM.exists(), True)
+
+
 def run_benchmarks(args: argparse.Namespace, *, progress: Callable[[str], None]) -> int:
-    if not (args.load or args.kpis or args.business_hours or args.whatif):
-        raise InputError("Choose what to measure: --load, --kpis, --whatif and/or --business-hours.")
     if args.runs < 1:
         raise InputError("--runs must be at least 1.")
     if args.rows < 1:
         raise InputError("--rows must be at least 1.")
+    load, kpis, whatif, pages, business_hours = _sections(args)
     header: dict[str, object] = {"runs": args.runs}
     results: dict[str, list[dict]] = {}
-    if args.load or args.kpis or args.whatif:  # the business-hours section needs no database
+    if load or kpis or whatif or pages:  # the business-hours section needs no database
         url = (
             _ensure_scale_db(args.scale, progress) if args.scale else current_settings(db_url=args.db).db_url
         )
         check_schema(make_engine(url))
         path = sqlite_path(url)
         header = {"database": url, "size_mb": round(path.stat().st_size / 1e6, 1) if path else None, **header}
-    if args.load:
+        if pages and not _has_demo_manager(url):
+            raise InputError(
+                "--pages logs in as the demo manager: use a database `python -m cxdash demo` made, "
+                "or --scale small|medium|large."
+            )
+    if load:
         results["load"] = bench_load(url, args.runs, progress)
-    if args.kpis:
+    if kpis:
         results["kpis"] = bench_kpis(url, args.runs, progress)
-    if args.whatif:
-        results["what-if (tiers page slider)"] = bench_whatif(url, args.runs, progress)
-    if args.business_hours:
+    if whatif:
+        results["what-if"] = bench_whatif(url, args.runs, progress)
+    if pages:
+        results["pages"] = _pages_rows(bench_pages(url, progress))
+    if business_hours:
         results["business hours (synthetic tickets, no database)"] = bench_business_hours(
             args.rows, args.runs, progress
         )
+    targets = _targets(results)
     if args.json:
-        print(json.dumps({**header, **results}, indent=2))
+        print(json.dumps({**header, **results, "targets": targets}, indent=2))
     else:
         where = f"database {header['database']} ({header['size_mb']} MB), " if "database" in header else ""
         print(f"{where}median of {args.runs} runs after a warm-up\n")
         print(_format(results))
+        print(_format_targets(targets))
     return 0
+
+
+def _format_targets(targets: list[dict]) -> str:
+    """PERFORMANCE.md's targets: measured against the limit, and the peer ratio where one is set."""
+    lines = ["== targets (PERFORMANCE.md)"]
+    for t in targets:
+        limit = f"≥ {t['at_least']:<8g}" if "at_least" in t else f"≤ {t['at_most']:<8g}"
+        gap = t["at_least"] - t["measured"] if "at_least" in t else t["measured"] - t["at_most"]
+        verdict = "met" if t["met"] else f"MISSED by {gap:,.3f}"
+        ratio = ""
+        if t.get("ratio_vs_pandas") is not None:
+            wanted = (
+                f" (≥ {t['ratio_at_least']}×: {'met' if t['ratio_met'] else 'MISSED'})"
+                if "ratio_at_least" in t
+                else ""
+            )
+            ratio = f"; ×{t['ratio_vs_pandas']:.1f} vs pandas{wanted}"
+        if "ratio_vs_duckdb" in t:
+            ratio += f", ×{t['ratio_vs_duckdb']:.1f} vs DuckDB"
+        worst = f" [{t['worst']}]" if "worst" in t else ""
+        lines.append(f"{t['target']:<48} {t['measured']:>10,.3f} {limit} {verdict}{ratio}{worst}")
+    return "\n".join(lines)

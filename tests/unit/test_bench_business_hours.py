@@ -31,9 +31,13 @@ def test_business_hours_bench_table(capsys):
     assert "under_1s" in out
 
 
-def test_bench_asks_what_to_measure(capsys):
-    assert main(["bench"]) == 2
-    assert "--business-hours" in capsys.readouterr().err
+def test_bench_measures_everything_when_nothing_is_chosen_and_says_what_is_missing(capsys, tmp_path):
+    """No section chosen means all of them (on the database), so a missing database is the first thing
+    said, with what to do — and nothing is created."""
+    absent = tmp_path / "absent.db"
+    assert main(["bench", "--db", f"sqlite:///{absent}"]) == 2
+    assert "python -m cxdash demo" in capsys.readouterr().err
+    assert not absent.exists()
 
 
 def test_synthetic_tickets_are_seeded_and_typed():
