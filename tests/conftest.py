@@ -17,6 +17,8 @@ SMALL = DemoConfig(scale="small", seed=7, end_date=date(2026, 11, 15), locale="z
 MEDIUM = DemoConfig(scale="medium", seed=11, end_date=date(2026, 11, 15), locale="zh_CN")
 IN_CI = os.environ.get("CXDASH_CI") == "1"
 PG_URL = os.environ.get("CXDASH_TEST_PG_URL", "")
+# The load test (tests/load) runs only when asked for: CXDASH_LOAD=1 pytest tests/load -s
+collect_ignore = [] if os.environ.get("CXDASH_LOAD") == "1" else ["load"]
 
 
 def data_version_of(url: str) -> int:
