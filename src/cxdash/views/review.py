@@ -19,11 +19,11 @@ from cxdash.config import TierThresholds
 from cxdash.i18n import Translator
 from cxdash.kpi_report import kpi_report, shown_change, shown_value
 from cxdash.load import Frames
-from cxdash.metrics.compare import compare_periods
-from cxdash.metrics.complaints import customer_value
-from cxdash.metrics.kpis import KPI_BY_NAME, KpiOptions, Window
+from cxdash.metrics.compare import PeriodResult, compare
+from cxdash.metrics.grouped import GroupKey, ShareCells, grouped_kpis, share_cells
+from cxdash.metrics.kpis import HEADLINE_KPIS, KPI_BY_NAME, KpiOptions, KpiSpec, KpiValue, Window
 from cxdash.metrics.scope import Scope, scoped
-from cxdash.metrics.tiers import TIERS, TierRules
+from cxdash.metrics.tiers import TIERS, TierRules, customer_rfm, tier_expr
 from cxdash.periods import DataSpan, Period
 from cxdash.views.complaints import emerging_view
 from cxdash.views.goals import goal_rows
@@ -61,6 +61,7 @@ TIER_BACKS: Final = {
     "csat_mean": "csat_pct",
     **dict.fromkeys(COMPLAINT_KPIS, "complaints"),
 }
+NO_ROWS: Final = KpiValue(value=None, n=0)
 MOVERS_SHOWN: Final = 5
 BENEATH_SHOWN: Final = 3
 
@@ -87,71 +88,93 @@ def movers(report: dict, *, alpha: float = stats.ALPHA) -> list[dict]:
     return sorted(rows, key=lambda r: (r["p_value"], r["kpi"], r["against"]))
 
 
-def _changes(
-    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions,
-    scopes: dict[str, Scope], names: Sequence[str], alpha: float,
+def _quarters(period: Period, *, span: DataSpan, tz: str) -> list[Window]:
+    """The quarter's window and the previous quarter's."""
+    return [Window.of(p, tz=tz, data_as_of=span.data_as_of) for p in (period, period.previous())]
+
+
+def evidence_cells(
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, scope: Scope
+) -> ShareCells:
+    """The share KPIs' counts per team × channel of the quarter and the previous one, in the scope's
+    segments and regions: the teams' and the channels' evidence are sums of them."""
+    base = scoped(frames, replace(scope, teams=(), channels=()))
+    return share_cells(base, _quarters(period, span=span, tz=tz), options)
+
+
+def _group_changes(
+    counted: ShareCells, period: Period, *, span: DataSpan, tz: str, key: GroupKey, groups: Sequence[str],
+    names: Sequence[str], within: Sequence[str], alpha: float,
 ) -> list[dict]:  # fmt: skip
-    """Significant changes against the previous quarter of `names` within each of `scopes`."""
+    """Significant changes against the previous quarter of `names` within each of `groups` (teams or
+    channels), tested as compare_periods tests a scope of that one group (the other key `within`).
+    In group order, then KPI order, then by p-value."""
+    now_window, before_window = _quarters(period, span=span, tz=tz)
+    current, previous = grouped_kpis(counted, key=key, names=names, within=within)
+    specs = [spec for spec in HEADLINE_KPIS if spec.name in names]
+    before = period.previous()
+    has_previous = before.end(tz) > span.first  # as compare_periods: no previous quarter before the data
     found = []
-    for label, scope in scopes.items():
-        compared = compare_periods(
-            scoped(frames, scope), period, span=span, tz=tz, options=options, names=names
+    for group in groups:
+        now = PeriodResult(period, now_window, _values(current.get(group, {}), specs))
+        then = (
+            PeriodResult(before, before_window, _values(previous.get(group, {}), specs))
+            if has_previous
+            else None
         )
-        for row in compared.kpis():
-            change = row.vs_previous
+        for spec in specs:
+            change = compare(spec, now, then)
             if change.p_value is None or change.delta is None or change.p_value >= alpha or change.delta == 0:
                 continue
+            value = now.kpis[spec.name]
             found.append(
                 {
-                    "kpi": row.spec.name, "where": label, "value": row.now.value, "other": change.other,
-                    "delta": change.delta, "p_value": change.p_value, "n": row.now.n,
+                    "kpi": spec.name, "where": group, "value": value.value, "other": change.other,
+                    "delta": change.delta, "p_value": change.p_value, "n": value.n,
                 }
             )  # fmt: skip
     return sorted(found, key=lambda r: r["p_value"])
 
 
+def _values(kpis: dict[str, KpiValue], specs: Sequence[KpiSpec]) -> dict[str, KpiValue]:
+    """Each KPI's value, null with N = 0 where the group had no rows for it."""
+    return {spec.name: kpis.get(spec.name, NO_ROWS) for spec in specs}
+
+
 def team_changes(
-    frames: Frames,
-    period: Period,
-    *,
-    span: DataSpan,
-    tz: str,
-    options: KpiOptions,
-    scope: Scope,
-    alpha: float,
-) -> list[dict]:
-    """Per team in scope: its significant changes of TEAM_KPIS against the previous quarter."""
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, scope: Scope,
+    alpha: float, counted: ShareCells | None = None,
+) -> list[dict]:  # fmt: skip
+    """Per team in scope: its significant changes of TEAM_KPIS against the previous quarter (`counted`:
+    evidence_cells of the same arguments, when already counted)."""
     names = dict(frames.teams.select("team_id", "name").collect().iter_rows())
     teams = scope.teams or tuple(names)
-    scopes = {team: replace(scope, teams=(team,)) for team in sorted(teams)}
-    found = _changes(
-        frames, period, span=span, tz=tz, options=options, scopes=scopes, names=TEAM_KPIS, alpha=alpha
-    )
+    found = _group_changes(
+        counted or evidence_cells(frames, period, span=span, tz=tz, options=options, scope=scope),
+        period, span=span, tz=tz, key="team_id", groups=sorted(teams), names=TEAM_KPIS,
+        within=scope.channels, alpha=alpha,
+    )  # fmt: skip
     return [{**change, "name": names.get(change["where"])} for change in found]
 
 
 def channel_changes(
-    frames: Frames,
-    period: Period,
-    *,
-    span: DataSpan,
-    tz: str,
-    options: KpiOptions,
-    scope: Scope,
-    alpha: float,
-) -> list[dict]:
-    """Per channel in scope: its significant changes of CHANNEL_KPIS against the previous quarter."""
+    frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, scope: Scope,
+    alpha: float, counted: ShareCells | None = None,
+) -> list[dict]:  # fmt: skip
+    """Per channel in scope: its significant changes of CHANNEL_KPIS against the previous quarter
+    (`counted`: evidence_cells of the same arguments, when already counted)."""
     channels = scope.channels or tuple(
         sorted(
-            frames.tickets.select(pl.col("channel").cast(pl.String).unique())
+            frames.tickets.select(pl.col("channel").unique().cast(pl.String))
             .collect()["channel"]
             .drop_nulls()
         )
     )
-    scopes = {channel: replace(scope, channels=(channel,)) for channel in channels}
-    return _changes(
-        frames, period, span=span, tz=tz, options=options, scopes=scopes, names=CHANNEL_KPIS, alpha=alpha
-    )
+    return _group_changes(
+        counted or evidence_cells(frames, period, span=span, tz=tz, options=options, scope=scope),
+        period, span=span, tz=tz, key="channel", groups=channels, names=CHANNEL_KPIS,
+        within=scope.teams, alpha=alpha,
+    )  # fmt: skip
 
 
 def cause_changes(frames: Frames, period: Period, *, span: DataSpan, tz: str, alpha: float) -> list[dict]:
@@ -196,6 +219,15 @@ def _tier_counts(frames: Frames, window: Window, tiers: pl.LazyFrame, threshold:
     )
 
 
+def review_tiers(frames: Frames, window: Window, rules: TierRules) -> pl.LazyFrame:
+    """Each customer's value tier at the window's as_of (customer_id, tier): customer_value's tier
+    without its CLV, which needs a year-ago RFM and the tiers' churn that the review does not use."""
+    rfm = customer_rfm(
+        frames.orders, frames.customers, as_of=window.as_of, churn_window_days=rules.churn_window_days
+    )
+    return rfm.select("customer_id", tier_expr(rules).cast(pl.String))
+
+
 def tier_changes(
     frames: Frames, period: Period, *, span: DataSpan, tz: str, options: KpiOptions, rules: TierRules,
     alpha: float,
@@ -206,7 +238,7 @@ def tier_changes(
     tier's changing membership)."""
     now = Window.of(period, tz=tz, data_as_of=span.data_as_of)
     before = Window.of(period.previous(), tz=tz, data_as_of=span.data_as_of)
-    tiers = customer_value(frames, as_of=now.as_of, rules=rules).select("customer_id", "tier")
+    tiers = review_tiers(frames, now, rules)
     current, previous = (_tier_counts(frames, w, tiers, options.csat_threshold) for w in (now, before))
     both = current.join(previous, on="tier", suffix="_before").sort("tier").collect()
     days_now, days_before = ((w.as_of - w.start).total_seconds() / 86_400 for w in (now, before))
@@ -358,11 +390,12 @@ def review(
     report = kpi_report(frames, period, span=span, tz=tz, scope=scope, options=options)
     in_scope = scoped(frames, scope)
     rules = TierRules.from_settings(thresholds or TierThresholds(), options.churn_window_days)
+    # the teams' and channels' evidence: one count per team × channel, summed up to each
+    counted = evidence_cells(frames, period, span=span, tz=tz, options=options, scope=scope)
+    grouped = {"span": span, "tz": tz, "options": options, "scope": scope, "alpha": alpha, "counted": counted}
     evidence = {
-        "teams": team_changes(frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha),
-        "channels": channel_changes(
-            frames, period, span=span, tz=tz, options=options, scope=scope, alpha=alpha
-        ),
+        "teams": team_changes(frames, period, **grouped),
+        "channels": channel_changes(frames, period, **grouped),
         "causes": cause_changes(in_scope, period, span=span, tz=tz, alpha=alpha),
         "tiers": tier_changes(in_scope, period, span=span, tz=tz, options=options, rules=rules, alpha=alpha),
         "drivers": top_drivers(in_scope, period, span=span, tz=tz, options=options, alpha=alpha),
