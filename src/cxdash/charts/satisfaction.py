@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from cxdash.charts.theme import MUTED, PRIMARY, base_layout
+from cxdash.labels import label_expr
 from cxdash.plain_text import plotly_plain
 
 NPS_COLOURS = {"promoters": "#16a34a", "passives": "#cbd5e1", "detractors": "#dc2626"}
@@ -293,8 +294,5 @@ def labelled(table: pl.DataFrame, column: str, names: dict[str, str] | None, unk
     `names`), `unknown` for null."""
     names = names or {}
     return table.with_columns(
-        pl.col(column)
-        .map_elements(lambda v: names.get(v, v), return_dtype=pl.String)
-        .fill_null(unknown)
-        .alias("label")
+        label_expr(table, column, lambda v: names.get(v, v)).fill_null(unknown).alias("label")
     )

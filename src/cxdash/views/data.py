@@ -10,6 +10,7 @@ from cxdash.config import Settings
 from cxdash.db.definitions import StoredDefinition
 from cxdash.importer.mapping import Mapping, Target, suggest_columns
 from cxdash.importer.values import NOT_MAPPED, suggested_value
+from cxdash.labels import label_expr
 from cxdash.metrics.kpis import HEADLINE_KPIS
 
 
@@ -21,11 +22,9 @@ def value_table(target: Target, values: pl.Series, chosen: MappingABC[str, str])
     return counts.select(
         pl.col(column).alias("value"),
         pl.col("rows"),
-        pl.col(column)
-        .map_elements(
-            lambda v: chosen.get(v) or suggested_value(target, v) or NOT_MAPPED, return_dtype=pl.String
-        )
-        .alias("becomes"),
+        label_expr(counts, column, lambda v: chosen.get(v) or suggested_value(target, v) or NOT_MAPPED).alias(
+            "becomes"
+        ),
     )
 
 

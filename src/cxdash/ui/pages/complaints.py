@@ -22,6 +22,7 @@ from cxdash.charts.complaints import (
 )
 from cxdash.domain import CHANNELS
 from cxdash.i18n import Translator
+from cxdash.labels import joined_labels, label_expr, with_label
 from cxdash.metrics.complaints import SEVERITIES, VOLUME_DIMENSIONS
 from cxdash.metrics.tiers import TIERS, TierRules
 from cxdash.metrics.workflow import WORKFLOW_STAGES
@@ -177,9 +178,7 @@ def _trends(context: PageContext, t: Translator) -> None:
     )
     shown = table.with_columns(
         pl.col("period").replace_strict(texts, default=pl.col("period")).alias("period_text"),
-        pl.col("group")
-        .map_elements(lambda v: name_of(t, prefix, v) if prefix else v, return_dtype=pl.String)
-        .alias("group_label"),
+        label_expr(table, "group", lambda v: name_of(t, prefix, v) if prefix else v).alias("group_label"),
     )
     rate = t("kpi.complaint_rate_per_1k_orders.label")
     fig = volume_bars(
@@ -321,7 +320,7 @@ def _pareto(context: PageContext, t: Translator) -> None:
         return
     table = table.with_columns(
         pl.col(level).fill_null("").alias("key"),
-        pl.col(level).map_elements(lambda v: _level_name(t, level, v), return_dtype=pl.String).alias("label"),
+        label_expr(table, level, lambda v: _level_name(t, level, v)).alias("label"),
     ).with_columns(pl.col("label").fill_null(t("complaints.unknown")))
     value_name = t(f"complaints.measure_{measure}")
     title = f"{t('complaints.pareto_title')} · {t(f'complaints.dim_{level}')} · {t.period(context.period)}"
@@ -413,15 +412,11 @@ def _tickets(context: PageContext, t: Translator, path: tuple) -> None:
         .cast(pl.String)
         .replace_strict(channels, default=None)
         .alias(t("complaints.col_channel")),
-        pl.col("category")
-        .map_elements(lambda v: name_of(t, "category", v), return_dtype=pl.String)
-        .alias(t("complaints.dim_category")),
-        pl.col("root_cause")
-        .map_elements(lambda v: name_of(t, "cause", v), return_dtype=pl.String)
-        .alias(t("complaints.dim_root_cause")),
-        pl.col("product_category")
-        .map_elements(lambda v: name_of(t, "product", v), return_dtype=pl.String)
-        .alias(t("complaints.dim_product_category")),
+        label_expr(rows, "category", partial(name_of, t, "category")).alias(t("complaints.dim_category")),
+        label_expr(rows, "root_cause", partial(name_of, t, "cause")).alias(t("complaints.dim_root_cause")),
+        label_expr(rows, "product_category", partial(name_of, t, "product")).alias(
+            t("complaints.dim_product_category")
+        ),
         pl.col("severity").alias(t("complaints.severity")),
         pl.col("priority").cast(pl.String).alias(t("complaints.col_priority")),
         pl.col("status").cast(pl.String).alias(t("complaints.col_status")),
@@ -509,10 +504,7 @@ def _workflow(context: PageContext, t: Translator) -> None:
         pl.col("created_at").dt.convert_time_zone(tz).alias(t("complaints.col_created_at")),
         pl.col("priority").cast(pl.String).alias(t("complaints.col_priority")),
         pl.col("severity").alias(t("complaints.severity")),
-        pl.col("root_cause")
-        .cast(pl.String)
-        .map_elements(lambda v: name_of(t, "cause", v), return_dtype=pl.String)
-        .alias(t("complaints.dim_root_cause")),
+        label_expr(stalled, "root_cause", partial(name_of, t, "cause")).alias(t("complaints.dim_root_cause")),
         pl.col("team_id").alias(t("complaints.col_team_id")),
         pl.col("agent_id").alias(t("complaints.col_agent_id")),
     )
@@ -538,11 +530,9 @@ def _emerging(context: PageContext, t: Translator) -> None:
     if view.table.is_empty():
         empty_state(t("complaints.empty"))
         return
-    table = view.table.with_columns(
-        pl.col("root_cause")
-        .map_elements(lambda v: name_of(t, "cause", v), return_dtype=pl.String)
-        .alias("label")
-    ).with_columns(pl.col("label").fill_null(t("complaints.unknown")))
+    table = with_label(view.table, "root_cause", partial(name_of, t, "cause"), "label").with_columns(
+        pl.col("label").fill_null(t("complaints.unknown"))
+    )
     note = "emerging_note_running" if view.running else "emerging_note"
     st.caption(
         t(
@@ -624,9 +614,9 @@ def _value(context: PageContext, t: Translator) -> None:
         pl.col("clv").round(2).alias(t("complaints.clv")),
         pl.col("open_complaints").alias(t("complaints.open_complaints")),
         pl.col("dissatisfied").alias(t("complaints.dissatisfied")),
-        pl.col("causes")
-        .map_elements(lambda codes: ", ".join(name_of(t, "cause", c) for c in codes), return_dtype=pl.String)
-        .alias(t("complaints.dim_root_cause")),
+        joined_labels(view.at_risk, "causes", partial(name_of, t, "cause")).alias(
+            t("complaints.dim_root_cause")
+        ),
         pl.col("last_complaint_at").dt.convert_time_zone(tz).alias(t("complaints.last_complaint")),
     )
     st.caption(
@@ -705,9 +695,7 @@ def _causes_by_tier(context: PageContext, t: Translator, view: ValueView, tier_n
     if view.by_tier.is_empty():
         return
     table = view.by_tier.with_columns(
-        pl.col("root_cause")
-        .map_elements(lambda v: name_of(t, "cause", v), return_dtype=pl.String)
-        .alias("label"),
+        label_expr(view.by_tier, "root_cause", partial(name_of, t, "cause")).alias("label"),
         pl.col("tier").fill_null("unknown"),
     ).with_columns(pl.col("label").fill_null(t("complaints.unknown")))
     tiers = [*TIERS, "unknown"]

@@ -35,6 +35,7 @@ from cxdash.importer.mapping import (
 )
 from cxdash.importer.run import Prepared, commit_import, prepare_table
 from cxdash.importer.shape import ROWS
+from cxdash.labels import joined_labels, label_expr
 from cxdash.metrics.ola import OLA_STAGES, TARGET_RANGE_MIN, OlaTargets, format_ola_targets
 from cxdash.metrics.quality import CHECK_BY_ID, kpi_usability
 from cxdash.plain_text import markdown_plain
@@ -413,8 +414,10 @@ def _report(context: PageContext, t: Translator, engine: sa.Engine, prepared: Pr
 
 def _errors(context: PageContext, t: Translator, prepared: Prepared) -> None:
     errors = prepared.errors.with_columns(
-        pl.col("problem").map_elements(
-            lambda p: t(f"import.problem_{p}") if t.has(f"import.problem_{p}") else p, return_dtype=pl.String
+        label_expr(
+            prepared.errors,
+            "problem",
+            lambda p: t(f"import.problem_{p}") if t.has(f"import.problem_{p}") else p,
         )
     )
     summary = errors.group_by("column", "problem").len("rows").sort("rows", descending=True)
@@ -488,16 +491,12 @@ def _quality(context: PageContext, t: Translator) -> None:
     else:
         st.success(t("data.quality_ok"), icon=":material/verified:")
     table = report.select(
-        pl.col("check")
-        .map_elements(partial(_check_title, t), return_dtype=pl.String)
-        .alias(t("data.q_check")),
+        label_expr(report, "check", partial(_check_title, t)).alias(t("data.q_check")),
         pl.col("table").alias(t("data.q_table")),
         pl.col("rows_checked").alias(t("data.q_checked")),
         pl.col("rows_failing").alias(t("data.q_failing")),
         pl.col("usable_pct").round(2).alias(t("data.q_usable")),
-        pl.col("kpis")
-        .map_elements(lambda names: ", ".join(t(f"kpi.{k}.label") for k in names), return_dtype=pl.String)
-        .alias(t("data.q_kpis")),
+        joined_labels(report, "kpis", lambda k: t(f"kpi.{k}.label")).alias(t("data.q_kpis")),
     )
     chart_free_table(
         table,
@@ -534,7 +533,7 @@ def _definitions(context: PageContext, t: Translator) -> None:
     settings = settings_in_force(context.settings, stored, {p: sla[p] for p in PRIORITIES if p in sla})
     settings = _with_ola_targets(settings, context.settings.ola_targets, stored)
     shown = settings.with_columns(
-        pl.col("setting").map_elements(partial(_setting_label, t), return_dtype=pl.String),
+        label_expr(settings, "setting", partial(_setting_label, t)),
         pl.col("set_by").fill_null(t("definitions.built_in")),
     ).rename({c: t(f"definitions.col_{c}") for c in settings.columns})
     chart_free_table(
@@ -548,20 +547,17 @@ def _definitions(context: PageContext, t: Translator) -> None:
     ledger = kpi_ledger()
     threshold = context.settings.csat_threshold
     ledger = ledger.select(
-        pl.col("kpi")
-        .map_elements(lambda k: t(f"kpi.{k}.label"), return_dtype=pl.String)
-        .alias(t("definitions.col_label")),
+        label_expr(ledger, "kpi", lambda k: t(f"kpi.{k}.label")).alias(t("definitions.col_label")),
         pl.col("kpi").alias(t("definitions.col_kpi")),
-        pl.col("kpi")
-        .map_elements(
+        label_expr(
+            ledger,
+            "kpi",
             lambda k: (
                 t(f"kpi.{k}.help", threshold=threshold, window=context.settings.churn_window_days)
                 if t.has(f"kpi.{k}.help")
                 else ""
             ),
-            return_dtype=pl.String,
-        )
-        .alias(t("definitions.col_definition")),
+        ).alias(t("definitions.col_definition")),
         pl.col("unit").alias(t("definitions.col_unit")),
     )
     chart_free_table(

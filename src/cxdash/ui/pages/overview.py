@@ -14,6 +14,7 @@ from cxdash.charts.trends import TrendLabels, kpi_trend_line
 from cxdash.errors import InputError
 from cxdash.i18n import Translator
 from cxdash.kpi_report import period_text
+from cxdash.labels import joined_labels, label_expr
 from cxdash.metrics.kpis import DURATION_KPIS, KPI_BY_NAME
 from cxdash.metrics.scope import Scope
 from cxdash.periods import parse_period
@@ -289,16 +290,13 @@ def _trends(
         if name in DURATION_KPIS:  # title, axis, table column and file say which clock
             label = clock_label(t, label, clock)
         running_mark = f" ({t('overview.running_short')})"
-        series = data.series.filter(pl.col("kpi") == name).with_columns(
+        series = data.series.filter(pl.col("kpi") == name)
+        series = series.with_columns(
             (
-                pl.col("period").map_elements(
-                    lambda label: t.period(parse_period(label)), return_dtype=pl.String
-                )
+                label_expr(series, "period", lambda label: t.period(parse_period(label)))
                 + pl.when(pl.col("running")).then(pl.lit(running_mark)).otherwise(pl.lit(""))
             ).alias("period_label"),
-            pl.col("reason")
-            .map_elements(lambda code: t(f"reason.{code}"), return_dtype=pl.String)
-            .alias("note"),
+            label_expr(series, "reason", lambda code: t(f"reason.{code}")).alias("note"),
         )
         labels = TrendLabels(
             title=label,
@@ -330,6 +328,11 @@ def _kpi_list(t: Translator, kpis: Sequence[str]) -> str:
     return t("dq.kpi_separator").join(t(f"kpi.{name}.label") for name in kpis)
 
 
+def _kpi_lists(t: Translator, frame: pl.DataFrame, column: str) -> pl.Series:
+    """A list column of KPI names as _kpi_list texts (computed here, not in a Polars UDF)."""
+    return joined_labels(frame, column, lambda name: t(f"kpi.{name}.label"), t("dq.kpi_separator"))
+
+
 def _warning_line(t: Translator, warning: QualityWarning) -> str:
     share = t(
         f"dq.share.{warning.table}",
@@ -357,11 +360,11 @@ def _quality(t: Translator, quality: OverviewQuality) -> None:
             return
         st.caption(t("dq.list_intro"))
         table = failing.select(
-            pl.col("check").map_elements(lambda c: t(f"dq.check.{c}"), return_dtype=pl.String),
+            label_expr(failing, "check", lambda c: t(f"dq.check.{c}")),
             pl.col("rows_failing"),
             pl.col("rows_checked"),
             pl.col("usable_pct").round(1),
-            pl.col("kpis").map_elements(lambda kpis: _kpi_list(t, kpis), return_dtype=pl.String),
+            _kpi_lists(t, failing, "kpis"),
         )
         st.dataframe(
             table.rename(

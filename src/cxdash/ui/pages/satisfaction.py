@@ -21,6 +21,7 @@ from cxdash.charts.satisfaction import (
 )
 from cxdash.domain import CHANNELS
 from cxdash.i18n import Translator
+from cxdash.labels import label_expr, with_label
 from cxdash.metrics.drivers import DRIVER_MIN_RESPONSES, QUADRANTS
 from cxdash.metrics.satisfaction import DIMENSIONS, MIN_N, RATING_ITEMS, SURVEY_KPIS
 from cxdash.metrics.tiers import TIERS, TierRules
@@ -541,11 +542,7 @@ def _items(context: PageContext, t: Translator) -> None:
     if table.filter(pl.col("which") == "current")["n"].sum() == 0:
         empty_state(t("satisfaction.empty"))
         return
-    table = table.with_columns(
-        pl.col("item")
-        .map_elements(lambda i: t(f"satisfaction.item_{i}"), return_dtype=pl.String)
-        .alias("label")
-    )
+    table = with_label(table, "item", lambda i: t(f"satisfaction.item_{i}"), "label")
     series = {"current": t.period(context.period), "previous": t.period(context.period.previous())}
     fig = item_bars(
         table,
@@ -606,11 +603,7 @@ def _drivers(context: PageContext, t: Translator) -> None:
     cols[0].metric(t("satisfaction.r2"), f"{analysis.r2:.2f}", help=t("satisfaction.r2_help"))
     cols[1].metric(t("chart.n"), f"{analysis.n:,}")
     cols[2].metric(t("satisfaction.f_p"), _p_text(analysis.f_p_value))
-    table = view.table.with_columns(
-        pl.col("driver")
-        .map_elements(lambda d: _driver_name(t, d, context.options.clock), return_dtype=pl.String)
-        .alias("label")
-    )
+    table = with_label(view.table, "driver", lambda d: _driver_name(t, d, context.options.clock), "label")
     quadrants = {q: t(f"satisfaction.quadrant_{q}") for q in QUADRANTS}
     left, right = st.columns(2)
     out = table.select(
@@ -620,9 +613,7 @@ def _drivers(context: PageContext, t: Translator) -> None:
         (100 * pl.col("importance")).round(1).alias(t("satisfaction.importance")),
         pl.col("performance_pct").round(1).alias(t("satisfaction.performance")),
         pl.col("quadrant").replace_strict(quadrants, default=None).alias(t("satisfaction.quadrant")),
-        pl.col("note")
-        .map_elements(lambda n: t(f"satisfaction.note_{n}"), return_dtype=pl.String)
-        .alias(t("chart.note")),
+        label_expr(table, "note", lambda n: t(f"satisfaction.note_{n}")).alias(t("chart.note")),
     )
     with left:
         fig = importance_bars(

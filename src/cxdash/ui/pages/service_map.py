@@ -10,6 +10,7 @@ import streamlit as st
 
 from cxdash.charts.service_map import service_sankey
 from cxdash.i18n import Translator
+from cxdash.labels import label_expr, row_labels
 from cxdash.metrics.flow import COMPLAINT_PREFIX, STAGES
 from cxdash.metrics.kpis import KPI_BY_NAME
 from cxdash.periods import Period
@@ -44,18 +45,14 @@ def node_label(t: Translator, stage: str, node: str) -> str:
     return t(f"map.node_{node}") if t.has(f"map.node_{node}") else node
 
 
-def _stage_name(t: Translator, column: str) -> pl.Expr:
-    """A stage column in the user's language (few distinct values: mapped one by one)."""
-    return pl.col(column).map_elements(lambda s: t(f"map.stage_{s}"), return_dtype=pl.String)
+def _stage_name(t: Translator, frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A stage column of `frame` in the user's language (few distinct values: mapped one by one)."""
+    return label_expr(frame, column, lambda s: t(f"map.stage_{s}"))
 
 
-def _node_name(t: Translator, stage: str, node: str) -> pl.Expr:
-    """A node column named in the user's language (node_label), keeping the column's name."""
-    return (
-        pl.struct(stage, node)
-        .map_elements(lambda r: node_label(t, r[stage], r[node]), return_dtype=pl.String)
-        .alias(node)
-    )
+def _node_name(t: Translator, frame: pl.DataFrame, stage: str, node: str) -> pl.Series:
+    """A node column of `frame` named in the user's language (node_label), keeping the column's name."""
+    return row_labels(frame, (stage, node), partial(node_label, t), node)
 
 
 def _kpi_text(t: Translator, name: str, value: float | None, n: int) -> str:
@@ -106,10 +103,10 @@ def _diagram(context: PageContext, t: Translator, data: ServiceMap) -> None:
         title=" → ".join(t(f"map.stage_{s}") for s in STAGES),
     )
     links = data.links.select(
-        _stage_name(t, "source_stage"),
-        _node_name(t, "source_stage", "source"),
-        _stage_name(t, "target_stage"),
-        _node_name(t, "target_stage", "target"),
+        _stage_name(t, data.links, "source_stage"),
+        _node_name(t, data.links, "source_stage", "source"),
+        _stage_name(t, data.links, "target_stage"),
+        _node_name(t, data.links, "target_stage", "target"),
         "tickets",
     ).rename({c: t(f"map.col_{c}") for c in ("source_stage", "source", "target_stage", "target", "tickets")})
     period = context.period.label
@@ -137,8 +134,8 @@ def _open_node(data: ServiceMap, period: Period, index: int) -> None:
 
 def _node_table(t: Translator, data: ServiceMap) -> pl.DataFrame:
     shown = data.nodes.with_columns(
-        _stage_name(t, "stage"),
-        _node_name(t, "stage", "node"),
+        _stage_name(t, data.nodes, "stage"),
+        _node_name(t, data.nodes, "stage", "node"),
         pl.col("status").replace_strict(
             {s: t(f"overview.status_{s}") for s in STATUS_BADGE}, default=None, return_dtype=pl.String
         ),
