@@ -30,7 +30,7 @@ def test_targets_take_the_worst_row_and_the_peer_ratio():
     assert switch["measured"] == 2.0 and switch["worst"] == "switch to review" and not switch["met"]
     data = by_name["slider data per move, p50 (KB)"]
     assert data["measured"] == 25.0 and not data["met"]
-    load = by_name["load of all tables (s)"]  # side by side against pandas one after another
+    load = by_name["load of all tables, from SQLite (s)"]  # side by side against pandas one after another
     assert load["met"] and load["ratio_vs_pandas"] == 4.5 and load["ratio_met"]
     capacity = by_name["capacity: slider reruns per second, one process"]
     assert capacity["met"] and capacity["ratio_vs_pandas"] == 6.0 and capacity["ratio_met"]
