@@ -264,3 +264,20 @@ def test_overview_shares_one_computation_and_marks_the_running_period():
     tickets = data.series.filter(pl.col("kpi") == "tickets")
     assert tickets["value"].to_list() == [1.0, 2.0, 1.0]
     assert tickets["running"].to_list() == [False, False, True]
+    # The trends cached apart (what the page does, so a period change computes three periods) are the
+    # same series, and the cards are the same with them.
+    from cxdash.views.overview import overview_trends
+
+    apart = overview_trends(frames, trend, span=span, tz="UTC", options=KpiOptions())
+    assert apart.equals(data.series)
+    again = overview(
+        frames,
+        parse_period("2026Q3"),
+        trend,
+        span=span,
+        tz="UTC",
+        options=KpiOptions(),
+        teams=(),
+        series=apart,
+    )
+    assert again.cards == data.cards and again.series.equals(data.series)

@@ -46,7 +46,7 @@ from cxdash.views.loyalty import (
     loyalty_facts,
     points_view,
 )
-from cxdash.views.overview import OverviewData, overview
+from cxdash.views.overview import OverviewData, overview, overview_trends
 from cxdash.views.review import review
 from cxdash.views.satisfaction import (
     CommentView,
@@ -147,7 +147,8 @@ def overview_data(
     tz: str,
     user: User,
 ) -> OverviewData:
-    """The Overview of one period, scope and user (roles and teams are in the cache key)."""
+    """The Overview of one period, scope and user (roles and teams are in the cache key); the trends are
+    cached apart, so a period change computes three periods, not eleven."""
     span = dataset(url, version).span
     frames = user_frames(url, version, user, scope)
     return overview(
@@ -158,7 +159,18 @@ def overview_data(
         tz=tz,
         options=options,
         teams=scope.teams,
+        series=overview_trends_data(url, version, trend_kind, scope, options, tz, user),
     )
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs={User: lambda u: (u.roles, u.teams)})
+def overview_trends_data(
+    url: str, version: str, trend_kind: PeriodKind, scope: Scope, options: KpiOptions, tz: str, user: User
+) -> pl.DataFrame:
+    """The Overview's trend series: the same for every chosen period."""
+    span = dataset(url, version).span
+    frames = user_frames(url, version, user, scope)
+    return overview_trends(frames, trend_periods(span, trend_kind, tz), span=span, tz=tz, options=options)
 
 
 # The Satisfaction page: one cached entry per section, so a control redraws only its own section.

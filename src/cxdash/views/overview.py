@@ -15,7 +15,7 @@ from cxdash.metrics.compare import (
     compare_periods,
     resolve_targets,
 )
-from cxdash.metrics.kpis import SERVED_CUSTOMER_KPIS, KpiOptions
+from cxdash.metrics.kpis import SERVED_CUSTOMER_KPIS, KpiOptions, Window, headline_kpis_many
 from cxdash.metrics.quality import DEFAULT_WARN_BELOW_PCT, kpi_usability
 from cxdash.periods import DataSpan, Period
 
@@ -178,6 +178,21 @@ class OverviewData:
     has_data: bool
 
 
+def overview_trends(
+    frames: Frames, trend_periods: Sequence[Period], *, span: DataSpan, tz: str, options: KpiOptions
+) -> pl.DataFrame:
+    """The trend series alone (SERIES_SCHEMA): every headline KPI of each trend period. They do not depend
+    on the chosen period, so a period change need not recompute them."""
+    windows = [Window.of(p, tz=tz, data_as_of=span.data_as_of) for p in trend_periods]
+    values = headline_kpis_many(frames, windows, options)
+    return trend_series(
+        [
+            PeriodResult(period=p, window=w, kpis=k)
+            for p, w, k in zip(trend_periods, windows, values, strict=True)
+        ]
+    )
+
+
 def overview(
     frames: Frames,
     period: Period,
@@ -187,14 +202,19 @@ def overview(
     tz: str,
     options: KpiOptions,
     teams: Sequence[str],
+    series: pl.DataFrame | None = None,
 ) -> OverviewData:
-    """Cards (with previous period, last year and targets) and trends of one scope."""
-    compared = compare_periods(frames, period, span=span, tz=tz, options=options, extra_periods=trend_periods)
+    """Cards (with previous period, last year and targets) and trends of one scope; `series`: the trends
+    of `trend_periods` when already computed (overview_trends), else computed with the cards."""
+    extra = () if series is not None else trend_periods
+    compared = compare_periods(frames, period, span=span, tz=tz, options=options, extra_periods=extra)
     targets = resolve_targets(frames.kpi_targets.collect(), period_label=period.label, teams=teams)
     current = compared.current
     return OverviewData(
         cards=kpi_cards(compared, targets, ticket_filtered=frames.ticket_filtered),
-        series=trend_series([compared.extra[p.label] for p in trend_periods]),
+        series=series
+        if series is not None
+        else trend_series([compared.extra[p.label] for p in trend_periods]),
         current=current,
         has_data=current.kpis["tickets"].n > 0 or current.kpis["revenue"].n > 0,
     )
