@@ -92,15 +92,7 @@ def _render(context: PageContext, t: Translator) -> None:
         url, context.version, context.period, granularity, context.scope, context.options, tz, context.user
     )
     teams = dataset(url, context.version).team_names
-    st.caption(
-        t(
-            "overview.caption",
-            period=t.period(context.period),
-            previous=t.period(context.period.previous()),
-            last_year=t.period(context.period.same_last_year()),
-            scope=_scope_text(t, context.scope, teams),
-        )
-    )
+    _caption(t, context, teams)
     if data.current.running:
         st.caption(
             t("overview.running", as_of=t.datetime(data.current.window.data_as_of, tz)),
@@ -120,6 +112,19 @@ def _render(context: PageContext, t: Translator) -> None:
     _goals(context, t)
     _trends(context, t, data)
     _quality(t, quality)
+
+
+def _caption(t: Translator, context: PageContext, teams: dict[str, str]) -> None:
+    """The period, what it is compared with, and the scope."""
+    st.caption(
+        t(
+            "overview.caption",
+            period=t.period(context.period),
+            previous=t.period(context.period.previous()),
+            last_year=t.period(context.period.same_last_year()),
+            scope=_scope_text(t, context.scope, teams),
+        )
+    )
 
 
 def _cards(context: PageContext, t: Translator, data: OverviewData, clock: Clock) -> None:
@@ -155,15 +160,7 @@ def _render_from_aggregates(context: PageContext, t: Translator) -> None:
         st.warning(exc.translated(t, t.has), icon=":material/database:")
         return
     teams = dataset(config.db_url, context.version).team_names
-    st.caption(
-        t(
-            "overview.caption",
-            period=t.period(context.period),
-            previous=t.period(context.period.previous()),
-            last_year=t.period(context.period.same_last_year()),
-            scope=_scope_text(t, context.scope, teams),
-        )
-    )
+    _caption(t, context, teams)
     st.info(
         t(
             "aggregates.note",
