@@ -122,7 +122,8 @@ def page(browser, request):
 
     Not counted: requests the browser itself aborted on navigation or reload, the 404 for a download
     file of a script run that a newer run replaced, and the frontend's base-path probes. A test may
-    allow a console message it expects with @pytest.mark.allow_console("text").
+    allow a console message, a request failure reason or a status ("HTTP 502") it expects with
+    @pytest.mark.allow_console("text").
     """
     allowed = [text for marker in request.node.iter_markers("allow_console") for text in marker.args]
     context = browser.new_context(viewport={"width": 1440, "height": 2600}, accept_downloads=True)
@@ -139,14 +140,16 @@ def page(browser, request):
             errors.append(text)
 
     def on_failed(failed) -> None:
-        if "ERR_ABORTED" not in (failed.failure or ""):
-            errors.append(f"request failed: {failed.url} ({failed.failure})")
+        reason = failed.failure or ""
+        if "ERR_ABORTED" not in reason and not any(a in reason for a in allowed):
+            errors.append(f"request failed: {failed.url} ({reason})")
 
     def on_response(response) -> None:
         # Opened at /<page>, Streamlit's frontend first probes <page>/_stcore/… for a base path.
         probe = response.url.endswith(("/_stcore/health", "/_stcore/host-config"))
-        if response.status >= 400 and "/media/" not in response.url and not probe:
-            errors.append(f"HTTP {response.status}: {response.url}")
+        failure = f"HTTP {response.status}"
+        if response.status >= 400 and "/media/" not in response.url and not probe and failure not in allowed:
+            errors.append(f"{failure}: {response.url}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
